@@ -1,0 +1,257 @@
+"""`seed_demo` builds the demo data set through the services: consistent counters, the two seed alliances with
+their tiers, every filing state, demo accounts whose scopes are what the README promises; `--once` is idempotent
+and a refused run changes nothing."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from jinguo.core.ids import parse_resident_id
+from jinguo.core.models import AuditLog
+from jinguo.orgs.choices import FilingStatus, NodeKind, ReportStatus
+from jinguo.orgs.models import Node, ReportingYear, Team
+from jinguo.orgs.selectors import subtree_counts
+from jinguo.orgs.services import rebuild_counters
+from jinguo.reports.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_VOLUNTEER_PHONE
+from jinguo.volunteers.choices import DisputeStatus, MembershipStatus, VolunteerStatus
+from jinguo.volunteers.models import IdentityDispute, Membership, Volunteer
+from jinguo.volunteers.selectors import search_volunteers
+
+pytestmark = pytest.mark.django_db
+N = 264  # the smallest size that fills every demo team (it keeps the test quick)
+
+
+def seed(**options) -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def user(username):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)
+
+
+def snapshot() -> tuple:
+    return (
+        Node.objects.count(),
+        Volunteer.objects.count(),
+        Membership.objects.count(),
+        AuditLog.objects.count(),
+        list(Team.objects.order_by("pk").values_list("pk", "filing_status", "archive_number")),
+    )
+
+
+def node(name: str) -> Node:
+    return Node.objects.get(name=name)
+
+
+def test_seed_demo_builds_consistent_data_and_once_is_idempotent(client):
+    output = seed(once=True, volunteers=N)  # an empty database: --once loads it
+    assert f"志愿者 {N} 名" in output
+
+    # Counters kept by the services agree with the source tables.
+    assert rebuild_counters(fix=False) == []
+    root = Node.objects.get(depth=1)
+    assert root.name == "全国妇联"
+    assert subtree_counts(root)["volunteers"] == N  # frozen and pending count; only withdrawn ones drop out
+    assert subtree_counts(root)["teams"] == 48
+
+    # The two cities with their real GB/T 2260 codes.
+    xiamen, pds = node("厦门市妇联"), node("平顶山市妇联")
+    assert (xiamen.code, pds.code) == ("350200", "410400")
+    assert [(n.name, n.code) for n in Node.objects.get_children(xiamen).federations()] == [
+        ("思明区妇联", "350203"),
+        ("海沧区妇联", "350205"),
+        ("湖里区妇联", "350206"),
+        ("集美区妇联", "350211"),
+        ("同安区妇联", "350212"),
+        ("翔安区妇联", "350213"),
+    ]
+    assert [n.code for n in Node.objects.get_children(pds).filter(kind=NodeKind.DISTRICT)] == [
+        "410402",
+        "410403",
+        "410404",
+        "410411",
+        "410421",
+        "410422",
+        "410423",
+        "410425",
+        "410481",
+        "410482",
+    ]
+    assert Node.objects.filter(kind=NodeKind.COMMUNITY).count() == 43 + 50
+
+    # The alliances' tiers: Xiamen 总队/服务队/分队/小队, Pingdingshan 总队/分队/小队.
+    tiers = {t.node.name: t.tier_name() for t in Team.objects.select_related("node")}
+    assert tiers["厦门市巾帼志愿服务总队"] == "总队"
+    assert tiers["市妇联法律维权巾帼志愿服务队"] == "服务队"
+    assert tiers["法律维权巾帼志愿服务思明分队"] == "分队"
+    assert tiers["思明区婚姻家庭调解小队"] == "小队"
+    assert tiers["思明区巾帼志愿服务队"] == "服务队"
+    assert tiers["平顶山市巾帼志愿服务总队"] == "总队"
+    assert tiers["卫东区巾帼志愿服务分队"] == "分队"
+    assert tiers["卫东区东安路街道文明礼仪小队"] == "小队"
+    tier_numbers = dict(Team.objects.values_list("node__name", "tier"))
+    assert (tier_numbers["思明区巾帼志愿服务队"], tier_numbers["湖滨社区关爱空巢老人小队"]) == (2, 4)
+    assert (tier_numbers["卫东区巾帼志愿服务分队"], tier_numbers["卫东区东安路街道文明礼仪小队"]) == (2, 3)
+    assert list(Node.objects.exclude(team_tier_names="").values_list("name", flat=True)) == [
+        "厦门市妇联",
+        "平顶山市妇联",
+    ]
+    below = sorted(t.node.name for t in Team.objects.select_related("node") if t.below_standard())
+    assert below == ["前埔北社区家庭教育小队", "卫东区建设路街道禁毒防艾小队", "郏县堂街镇创业指导小队"]
+
+    # Every filing state, with archive numbers for the filed teams and reasons for the returned ones.
+    states = dict.fromkeys(FilingStatus.values, 0)
+    for status in Team.objects.values_list("filing_status", flat=True):
+        states[status] += 1
+    assert states == {"draft": 11, "submitted": 9, "filed": 25, "returned": 3}
+    assert not Team.objects.filter(filing_status=FilingStatus.FILED, archive_number=None).exists()
+    year_now = timezone.localdate().year
+    assert Team.objects.get(node__name="思明区巾帼志愿服务队").archive_number == f"350203-{year_now}-00001"
+    assert (
+        Team.objects.get(node__name="瑞景社区护绿环保小队").filing_note
+        == "小队成员名单与登记表不一致，请核对后重新提交。"
+    )
+
+    # Volunteers: synthetic people with valid ID numbers of their district; most confirmed, one in eight not.
+    assert Volunteer.objects.count() == N
+    statuses = {s: Volunteer.objects.filter(status=s).count() for s in VolunteerStatus.values}
+    assert statuses == {"active": N - N // 8, "pending": N // 8 - 1, "frozen": 1, "withdrawn": 0}
+    for volunteer in Volunteer.objects.select_related("home_node")[:50]:
+        number = volunteer.decrypt_id_number()
+        assert parse_resident_id(number).birth_date == volunteer.birth_date
+        district = next(n for n in volunteer.home_node.breadcrumb() if n.kind == NodeKind.DISTRICT)
+        assert number[:6] == district.code
+    assert Membership.objects.filter(status=MembershipStatus.APPLIED).count() >= 10
+    siming_team = Membership.objects.filter(team__name="思明区巾帼志愿服务队")
+    assert siming_team.filter(status=MembershipStatus.APPLIED).count() == 4
+    assert (
+        siming_team.filter(
+            status=MembershipStatus.ACTIVE, decided_by__username="leader", note="希望参加周末的志愿服务活动。"
+        ).count()
+        == 2
+    )
+
+    # One open yearly report with reports in each state; one identity dispute at the level above.
+    year = ReportingYear.objects.get()
+    assert year.node == xiamen
+    assert sorted(year.reports.values_list("team__node__name", "status")) == sorted(
+        [
+            ("思明区巾帼志愿服务队", ReportStatus.CONFIRMED),
+            ("筼筜街道巾帼志愿服务分队", ReportStatus.SUBMITTED),
+            ("市妇联法律维权巾帼志愿服务队", ReportStatus.RETURNED),
+            ("湖里区巾帼志愿服务队", ReportStatus.DRAFT),
+        ]
+    )
+    dispute = IdentityDispute.objects.get()
+    assert (dispute.handling_node.name, dispute.status, dispute.volunteer.status) == (
+        "思明区妇联",
+        DisputeStatus.OPEN,
+        VolunteerStatus.FROZEN,
+    )
+
+    check_accounts(client)
+    listing = StringIO()
+    call_command("demo_accounts", stdout=listing)
+    lines = listing.getvalue().splitlines()
+    assert lines[0] == "演示账号（统一密码 Jinguo@2026，仅用于演示数据）："
+    assert [line.split()[0] for line in lines[2:]] == [a[0] for a in DEMO_ACCOUNTS]
+
+    # --once on a seeded database changes nothing; without it the command refuses and changes nothing.
+    before = snapshot()
+    assert "不再载入" in seed(once=True)
+    with pytest.raises(CommandError, match="已有数据"):
+        seed(volunteers=N)
+    assert snapshot() == before
+
+
+def check_accounts(client):
+    """The demo accounts log in with the one demo password and see exactly their own scope."""
+    for username, *_ in DEMO_ACCOUNTS:
+        client.logout()
+        response = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 302, username
+        assert not user(username).must_change_password
+    client.logout()
+    response = client.post(reverse("login"), {"username": DEMO_VOLUNTEER_PHONE, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert user("admin").is_superuser
+
+    xiamen, siming, pds = node("厦门市妇联"), node("思明区妇联"), node("平顶山市妇联")
+    everyone = Volunteer.objects.count()
+
+    def paths(username, action="view"):
+        return list(search_volunteers(user(username), action=action).values_list("home_node__path", flat=True))
+
+    # Rosters show pending and frozen records too (marked); nobody has withdrawn in the demo data.
+    assert search_volunteers(user("admin")).count() == everyone
+
+    xm = paths("xm_admin")
+    assert xm
+    assert all(p.startswith(xiamen.path) for p in xm)
+    assert Volunteer.objects.restrict(user("xm_admin"), "personal").count() == len(xm)
+
+    pds_seen = paths("pds_admin")
+    assert pds_seen
+    assert all(p.startswith(pds.path) for p in pds_seen)
+    assert len(xm) + len(pds_seen) == everyone
+
+    # 思明区: her own residents plus members of teams below 思明区 who live elsewhere; nothing from Pingdingshan.
+    sm = search_volunteers(user("sm_admin"))
+    assert sm.count() >= Volunteer.objects.filter(home_node__path__startswith=siming.path).count() > 0
+    assert not sm.filter(home_node__path__startswith=pds.path).exists()
+    assert Volunteer.objects.restrict(user("sm_admin"), "personal").count() == 0
+
+    # Read-only staff see what the district admin sees and may change none of it.
+    assert search_volunteers(user("staff")).count() == sm.count()
+    assert Volunteer.objects.restrict(user("staff"), "change").count() == 0
+
+    # The leader sees his team's subtree only: fewer than the district, none from elsewhere.
+    led = search_volunteers(user("leader"))
+    assert 0 < led.count() < sm.count()
+    assert not led.filter(home_node__path__startswith=pds.path).exists()
+
+    # The volunteer sees herself.
+    me = Volunteer.objects.get(user__username="volunteer")
+    assert list(search_volunteers(user("volunteer"))) == [me]
+    assert me.status == VolunteerStatus.ACTIVE
+    assert me.phone == DEMO_VOLUNTEER_PHONE
+    assert set(me.memberships.values_list("team__name", "status")) == {
+        ("湖滨社区关爱空巢老人小队", MembershipStatus.ACTIVE),
+        ("筼筜街道巾帼志愿服务分队", MembershipStatus.APPLIED),
+    }
+
+
+def test_seed_demo_refuses_too_few_volunteers_and_leaves_nothing_behind():
+    with pytest.raises(CommandError, match="--volunteers 至少为"):
+        seed(volunteers=20)
+    assert snapshot() == (0, 0, 0, 0, [])
+
+
+def test_seed_demo_refuses_production_settings(monkeypatch):
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    with pytest.raises(CommandError, match="生产环境"):
+        seed(volunteers=N)
+    assert snapshot() == (0, 0, 0, 0, [])
+
+
+def test_seed_demo_does_not_mix_demo_data_into_a_database_with_data(world):
+    before = snapshot()
+    assert "不再载入" in seed(once=True)
+    with pytest.raises(CommandError):
+        seed()
+    assert snapshot() == before
+    assert not Volunteer.objects.exists()
+
+
+def test_demo_accounts_lists_only_accounts_with_the_demo_password(world):
+    # `world` has a user called "leader" with another password: not a demo account.
+    out = StringIO()
+    call_command("demo_accounts", stdout=out)
+    assert out.getvalue() == "当前数据库中没有演示账号（运行 python manage.py seed_demo 载入演示数据）。\n"
