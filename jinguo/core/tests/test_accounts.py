@@ -139,23 +139,66 @@ def test_password_reset_by_the_level_above_lifts_the_lock(world):
 # ---- session timeout ------------------------------------------------------------------------------------------
 
 
-def test_sessions_end_after_thirty_idle_minutes_and_each_request_extends_them(db):
+def _session_writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if "django_session" in q["sql"] and not q["sql"].lstrip().startswith("SELECT")]
+
+
+def test_an_active_session_slides_on_and_an_idle_one_ends_without_a_write_per_request(db):
+    """SlidingSessionMiddleware: the expiry moves with her activity, but the session row is written only when its
+    last refresh is older than a tenth of the idle timeout; after 30 idle minutes the next page asks for the login."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jinguo.core.middleware import SlidingSessionMiddleware
+
     assert settings.SESSION_COOKIE_AGE == 1800
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert not settings.SESSION_SAVE_EVERY_REQUEST  # Django's default: no write on every request
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
     make_user("zhang_li")
     client = Client()
     login(client, "zhang_li")
     key = client.session.session_key
-    Session.objects.filter(pk=key).update(expire_date=timezone.now() + datetime.timedelta(minutes=5))
-    assert client.get("/account/tokens/").status_code == 200
+    stamp = SlidingSessionMiddleware.KEY
+
+    def age_session(*, refreshed_ago: int, expires_in: int) -> None:
+        """As if her last refresh was `refreshed_ago` seconds ago and the row expires in `expires_in` seconds."""
+        session = client.session
+        session[stamp] = int(timezone.now().timestamp()) - refreshed_ago
+        session.save()
+        Session.objects.filter(pk=key).update(expire_date=timezone.now() + datetime.timedelta(seconds=expires_in))
+
+    # Refreshed two minutes ago (less than 180 s): a page is served and the session row is not touched.
+    age_session(refreshed_ago=120, expires_in=1680)
+    before = Session.objects.get(pk=key).expire_date
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/account/tokens/").status_code == 200
+    assert _session_writes(queries.captured_queries) == []
+    assert Session.objects.get(pk=key).expire_date == before
+
+    # Refreshed four minutes ago: this request extends her session to a full 30 minutes from now, in one write.
+    age_session(refreshed_ago=240, expires_in=1560)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/account/tokens/").status_code == 200
+    assert len(_session_writes(queries.captured_queries)) == 1
     remaining = Session.objects.get(pk=key).expire_date - timezone.now()
     assert datetime.timedelta(minutes=29) < remaining <= datetime.timedelta(minutes=30)
-    # Idle for longer than that: the session is gone and the next page asks for the login again.
-    Session.objects.filter(pk=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    assert abs(client.session[stamp] - timezone.now().timestamp()) < 60
+    assert client.session.session_key == key  # the same session, still logged in
+    assert client.session["_auth_user_id"]
+
+    # Idle for longer than the timeout: the session is gone and the next page asks for the login again.
+    age_session(refreshed_ago=1801, expires_in=-1)
     response = client.get("/account/tokens/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+    assert not Session.objects.filter(pk=key, expire_date__gt=timezone.now()).exists()
+
+
+def test_anonymous_visitors_get_no_session_from_the_sliding_expiry(db):
+    client = Client()
+    assert client.get("/login/").status_code == 200
+    assert Session.objects.count() == 0
+    assert settings.SESSION_COOKIE_NAME not in client.cookies
 
 
 # ---- a temporary password must be changed ---------------------------------------------------------------------
