@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "jinguo.activities",
     "jinguo.hours",
     "jinguo.certificates",
+    "jinguo.demands",
     "jinguo.reports",
 ]
 
@@ -305,6 +306,17 @@ CERTIFICATE_FONT = env("CERTIFICATE_FONT", "/usr/share/fonts/truetype/wqy/wqy-mi
 # The public address printed on certificates and in their QR codes (e.g. https://zyfw.example.cn); blank: the
 # address of the request that issued them (a batch keeps the address of the page that started it).
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
+
+# ---- supply and demand (issue 4) -------------------------------------------------------------------------------
+# Hours within which a dispatched need must be accepted, by urgency (normal, urgent, critical). Past the limit a
+# reminder goes to the provider; past it again the need escalates to the level above the node that holds it.
+DEMAND_ACCEPT_HOURS = {
+    "normal": int(env("DEMAND_ACCEPT_HOURS_NORMAL", "48")),
+    "urgent": int(env("DEMAND_ACCEPT_HOURS_URGENT", "12")),
+    "critical": int(env("DEMAND_ACCEPT_HOURS_CRITICAL", "2")),
+}
+# A care pairing's visit is overdue this many days after its planned date; a reminder goes to the volunteers.
+CARE_VISIT_GRACE_DAYS = int(env("CARE_VISIT_GRACE_DAYS", "3"))
 
 # Covering indexes (Index(include=...)) are a PostgreSQL speed-up; SQLite builds the same index without the
 # included column, which is all the zero-setup default needs.
