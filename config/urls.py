@@ -12,6 +12,7 @@ urlpatterns = [
     path("activities/", include("jinguo.activities.urls")),
     path("certificates/", include("jinguo.certificates.urls")),
     path("hours/", include("jinguo.hours.urls")),
+    path("demands/", include("jinguo.demands.urls")),
     path("v/", certificate_views.verify_start, name="certificate_verify_start"),
     path("v/<str:code>/", certificate_views.verify, name="certificate_verify"),
     path("api/", include("config.api_urls")),

@@ -11,6 +11,7 @@ from jinguo.activities.api import ActivityViewSet, InsurancePolicyViewSet, Shift
 from jinguo.activities.api_checkin import AttendanceViewSet, DeclarationViewSet
 from jinguo.certificates.api import CertificateViewSet
 from jinguo.core.api import ImportJobViewSet
+from jinguo.demands import api as demands_api
 from jinguo.hours.api import CorrectionRequestViewSet, ServiceRecordViewSet, StarDistributionViewSet
 from jinguo.orgs.api import NodeViewSet, TeamViewSet
 from jinguo.volunteers.api import MembershipViewSet, VolunteerViewSet
@@ -46,5 +47,8 @@ router.register("correction-requests", CorrectionRequestViewSet, basename="corre
 router.register("star-distribution", StarDistributionViewSet, basename="star-distribution")
 router.register("certificates", CertificateViewSet, basename="certificate")
 router.register("insurance-policies", InsurancePolicyViewSet, basename="insurance-policy")
+
+# Supply and demand, care pairings (issue 4)
+demands_api.register(router)
 
 urlpatterns = router.urls

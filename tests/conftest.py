@@ -99,6 +99,9 @@ def targets(world, make_volunteer):
         data={"activity_count": 12, "highlights": "甄秘密带队开展普法宣传"},
     )
     _service_hour_targets(t)
+    from jinguo.demands.tests.targets import demand_targets
+
+    demand_targets(t)
     return t
 
 

@@ -1,0 +1,3 @@
+"""Pages: care (issue 4)."""
+
+urlpatterns: list = []

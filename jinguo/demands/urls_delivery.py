@@ -1,0 +1,3 @@
+"""Pages: delivery (issue 4)."""
+
+urlpatterns: list = []

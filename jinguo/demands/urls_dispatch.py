@@ -1,0 +1,3 @@
+"""Pages: dispatch (issue 4)."""
+
+urlpatterns: list = []

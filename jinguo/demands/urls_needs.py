@@ -1,0 +1,3 @@
+"""Pages: needs (issue 4)."""
+
+urlpatterns: list = []
