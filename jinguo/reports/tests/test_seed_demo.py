@@ -1,16 +1,26 @@
 """`seed_demo` builds the demo data set through the services: consistent counters, the two seed alliances with
-their tiers, every filing state, demo accounts whose scopes are what the README promises; `--once` is idempotent
-and a refused run changes nothing."""
+their tiers, every filing state, demo accounts whose scopes are what the README promises, the service-hour loop
+(activities, sign-ups, counted records, a certificate that verifies); `--once` is idempotent and a refused run
+changes nothing."""
 
+import datetime
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from jinguo.activities.choices import ActivityStatus, Campaign, CheckMethod, SignUpStatus
+from jinguo.activities.models import Activity, Attendance, SignUp
+from jinguo.activities.selectors import activities_open_to, insurance_covers
+from jinguo.certificates.models import Certificate, CertificateStatus
 from jinguo.core.ids import parse_resident_id
 from jinguo.core.models import AuditLog
+from jinguo.hours import ledger
+from jinguo.hours.models import NodeHours, RecordStatus, ServiceRecord, VolunteerHours
 from jinguo.orgs.choices import FilingStatus, NodeKind, ReportStatus
 from jinguo.orgs.models import Node, ReportingYear, Team
 from jinguo.orgs.selectors import subtree_counts
@@ -43,7 +53,11 @@ def snapshot() -> tuple:
         Membership.objects.count(),
         AuditLog.objects.count(),
         list(Team.objects.order_by("pk").values_list("pk", "filing_status", "archive_number")),
+        (Activity.objects.count(), SignUp.objects.count(), ServiceRecord.objects.count(), Certificate.objects.count()),
     )
+
+
+EMPTY = (0, 0, 0, 0, [], (0, 0, 0, 0))
 
 
 def node(name: str) -> Node:
@@ -157,6 +171,7 @@ def test_seed_demo_builds_consistent_data_and_once_is_idempotent(client):
     )
 
     check_accounts(client)
+    check_service_loop(client)
     listing = StringIO()
     call_command("demo_accounts", stdout=listing)
     lines = listing.getvalue().splitlines()
@@ -228,17 +243,100 @@ def check_accounts(client):
     }
 
 
+def check_service_loop(client):
+    """The service-hour loop of the leader's team in 思明区: published activities (finished and upcoming), sign-ups,
+    counted records in the caches, and 林晓燕's certificate verifying on the public page."""
+    team = node("思明区巾帼志愿服务队")
+    me = Volunteer.objects.get(user__username="volunteer")
+    now = timezone.now()
+
+    activities = Activity.objects.filter(organiser=team)
+    assert set(activities.values_list("status", flat=True)) == {ActivityStatus.PUBLISHED}
+    assert not Activity.objects.exclude(organiser=team).exists()
+    finished = list(activities.filter(end_at__lt=now).order_by("start_at"))
+    upcoming = list(activities.filter(start_at__gt=now).order_by("start_at"))
+    assert (len(finished), len(upcoming)) == (3, 3)
+    assert all(now - a.start_at < datetime.timedelta(days=30) for a in finished)  # weeks ago, not months
+    assert all(a.published_at < a.signup_deadline < a.start_at for a in finished + upcoming)
+    clinic, lakeside, reading = upcoming
+    assert (clinic.campaign, lakeside.campaign) == (Campaign.LEIFENG, Campaign.VOLUNTEER)
+    assert [s.name for s in clinic.shifts.order_by("start_at")] == ["上午场", "下午场"]
+    morning = clinic.shifts.get(name="上午场")
+    assert list(morning.signups.order_by("created_at").values_list("status", flat=True)) == [
+        SignUpStatus.CONFIRMED
+    ] * 5 + [SignUpStatus.WAITLISTED]
+    # The risky one: every sign-up is insured on its day (R10); the leader has approved four, two wait.
+    assert lakeside.is_risky
+    day = timezone.localdate(lakeside.start_at)
+    assert all(insurance_covers(s.volunteer, day) for s in lakeside.signups.select_related("volunteer"))
+    statuses = sorted(lakeside.signups.values_list("status", flat=True))
+    assert statuses == [SignUpStatus.CONFIRMED] * 4 + [SignUpStatus.PENDING] * 2
+    # 林晓燕: confirmed for the clinic's morning, waiting for the leader at the lake; the reading class is open to her.
+    mine = dict(SignUp.objects.filter(volunteer=me, activity__in=upcoming).values_list("activity_id", "status"))
+    assert mine == {clinic.pk: SignUpStatus.CONFIRMED, lakeside.pk: SignUpStatus.PENDING}
+    assert reading in activities_open_to(me)
+
+    # The finished ones: twenty records for twelve confirmed volunteers, all counted (R25: nobody unconfirmed),
+    # four ticked on the roster by the leader and marked as entered by someone else (R27); one no-show.
+    records = ServiceRecord.objects.filter(organiser=team)
+    assert records.count() == 20
+    assert set(records.values_list("status", flat=True)) == {RecordStatus.VERIFIED}
+    assert len(set(records.values_list("volunteer_id", flat=True))) == 12
+    assert not records.exclude(volunteer__status=VolunteerStatus.ACTIVE).exists()
+    assert sorted(records.values_list("activity_id", flat=True)) == sorted(
+        [finished[0].pk] * 7 + [finished[1].pk] * 7 + [finished[2].pk] * 6
+    )
+    assert records.filter(method=CheckMethod.ROSTER, entered_by_other=True).count() == 4
+    assert records.filter(method=CheckMethod.CODE, entered_by_other=False).count() == 16
+    assert not Attendance.objects.filter(activity__in=finished, in_method=CheckMethod.CODE, in_latitude=None).exists()
+    assert SignUp.objects.filter(activity=finished[0], no_show=True).count() == 1
+    assert sorted(set(records.values_list("hours", flat=True))) == [Decimal("1.50"), Decimal("2.00"), Decimal("2.50")]
+    assert records.filter(hours=Decimal("1.50")).count() == 1  # she left the legal-aid stand 55 minutes early
+
+    # The caches agree with the ledger, and with the records of this loop.
+    assert ledger.rebuild_hours(fix=False) == []
+    total = records.aggregate(h=Sum("hours"))["h"]
+    assert total == Decimal("46.00")  # 7 × 2.5 h, 6 × 2.5 h + 1.5 h, 6 × 2 h
+    assert NodeHours.objects.filter(node=team).aggregate(h=Sum("hours"), n=Sum("records")) == {"h": total, "n": 20}
+    assert VolunteerHours.objects.aggregate(h=Sum("hours"))["h"] == total
+    assert VolunteerHours.objects.filter(volunteer=me).aggregate(h=Sum("hours"), n=Sum("records")) == {
+        "h": Decimal("5.00"),
+        "n": 2,
+    }
+
+    # Her certificate: issued by the team from her two counted records, valid on the public page.
+    certificate = Certificate.objects.get()
+    assert (certificate.volunteer, certificate.issuer, certificate.status) == (me, team, CertificateStatus.VALID)
+    assert (certificate.total_hours, sorted(certificate.record_ids)) == (
+        Decimal("5.00"),
+        sorted(records.filter(volunteer=me).values_list("pk", flat=True)),
+    )
+    assert [r["mark"] for r in certificate.snapshot["records"]] == ["", "代录"]
+    client.logout()
+    response = client.get(f"/v/{certificate.short_code}/")
+    assert response.status_code == 200
+    facts = response.context["facts"]
+    assert (facts["valid"], facts["number"], facts["issuer"], facts["masked_name"]) == (
+        True,
+        certificate.number,
+        "思明区巾帼志愿服务队",
+        "林*燕",
+    )
+    assert facts["total_hours"] == Decimal("5.00")
+    assert "有效" in response.content.decode()
+
+
 def test_seed_demo_refuses_too_few_volunteers_and_leaves_nothing_behind():
     with pytest.raises(CommandError, match="--volunteers 至少为"):
         seed(volunteers=20)
-    assert snapshot() == (0, 0, 0, 0, [])
+    assert snapshot() == EMPTY
 
 
 def test_seed_demo_refuses_production_settings(monkeypatch):
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "config.settings.production")
     with pytest.raises(CommandError, match="生产环境"):
         seed(volunteers=N)
-    assert snapshot() == (0, 0, 0, 0, [])
+    assert snapshot() == EMPTY
 
 
 def test_seed_demo_does_not_mix_demo_data_into_a_database_with_data(world):

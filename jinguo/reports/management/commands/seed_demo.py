@@ -5,16 +5,25 @@ towns, communities and villages are public place names), the two seed alliances 
 平顶山市巾帼志愿服务总队), teams in every filing state, an open yearly report, and a few hundred volunteers who
 are entirely synthetic (`jinguo.core.synthetic`: invented names, ID numbers with a valid check character).
 
+The service-hour loop in 思明区, for the demo accounts `leader` (陈丽华) and `volunteer` (林晓燕): three activities
+that finished in the past weeks, with sign-ups, check-ins by code and by roster, a no-show and the service records
+they produced (counted: the volunteers confirmed their registrations, R25); three upcoming ones (one in two shifts
+with a waitlist, one risky with an insurance policy and sign-ups waiting for the leader, one open to everyone);
+and a 志愿服务记录证明 issued to 林晓燕 that verifies at /v/<code>/.
+
 Everything is written through the services, so counters, numbers and the audit trail are what real use produces.
 The demo accounts share one published password: they exist only here, never in settings, and the command
 refuses to run under production settings.
 """
 
+import contextlib
 import datetime
 import os
 import random
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -23,7 +32,14 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import uscc
 
+from jinguo.activities import checkin, qr
+from jinguo.activities import services as activity_services
+from jinguo.activities.choices import ApprovalMode, Audience, Campaign, CheckMethod
+from jinguo.activities.models import Activity, SignUp
+from jinguo.certificates import services as certificate_services
+from jinguo.certificates.models import Certificate
 from jinguo.core import synthetic
+from jinguo.hours.models import ServiceRecord
 from jinguo.orgs import services as org_services
 from jinguo.orgs.choices import NodeKind, Role
 from jinguo.orgs.models import Node, ReportingYear, Team
@@ -250,6 +266,90 @@ FORCE_TYPES = ["main", "main", "main", "leading", "professional", "backbone", "s
 CATEGORY_CODES = ["tech", "legal", "health", "culture", "care", "green", "family", "drugs", "business", "etiquette"]
 TIMES = ["weekday", "weekend", "holiday"]
 # fmt: on
+
+
+# ---- the service-hour loop --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def clock_at(moment: datetime.datetime):
+    """Django's clock reads `moment` inside the block: the loop's past is played through the real services.
+
+    The services check the time (no publishing once an activity has ended, no sign-up after the deadline, check-in
+    only around the shift, no record of the future), so the finished activities are published, signed up for and
+    checked in at the times those things happened. `django.utils.timezone.now` asks its module's `datetime` class
+    for the time, and every service and every `default=timezone.now` field goes through it; only that reference is
+    replaced, for this process and this block. (The check-in codes use the real clock, `time.time`: a code made
+    here is read here a moment later.)"""
+
+    class Replayed(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moment.astimezone(tz) if tz is not None else timezone.make_naive(moment)
+
+    with mock.patch.object(timezone, "datetime", Replayed):
+        yield
+
+
+@dataclass
+class Outing:
+    """One activity of the loop. Days are relative to today (negative: finished). Each shift: (name, start, end,
+    places) with "HH:MM" times."""
+
+    title: str
+    category: str
+    content: str
+    address: str
+    day: int
+    shifts: list[tuple[str, str, str, int]]
+    point: tuple[str, str] | None = None  # latitude, longitude of the place: self check-ins must be near it
+    site: str = ""
+    audience: str = Audience.TEAM
+    approval: str = ApprovalMode.AUTO
+    campaign: str = ""
+    risky: bool = False
+    skills: str = ""
+    risks: str = "活动中注意交通安全和防暑防滑，听从队长安排。"
+    protection: str = "队长全程在场并保持电话畅通，现场配备急救包。"
+
+
+# fmt: off
+HUBIN, JINBANG, YUNDANG_LAKE = ("24.480000", "118.090000"), ("24.476200", "118.101300"), ("24.486800", "118.098000")
+
+FINISHED = [
+    Outing("湖滨社区空巢老人上门探访", "care",
+           "两人一组上门探访辖区空巢、独居老人：陪伴聊天、测量血压、代购生活用品，记下老人的需求。",
+           "湖滨社区党群服务中心（集合）", -18, [("", "09:00", "11:30", 8)], point=HUBIN, site="湖滨社区空巢老人",
+           risks="入户时注意防滑、防跌倒；不替老人保管钱物。",
+           protection="两人一组同行，出发前培训入户礼仪；队长全程电话联络，现场配备急救包。"),
+    Outing("反家暴法律知识进社区宣传", "legal",
+           "在社区广场设咨询台，发放《反家庭暴力法》宣传册，解答婚姻家庭法律问题，登记需要后续帮助的居民。",
+           "金榜社区文化广场", -11, [("", "14:30", "17:00", 8)], point=JINBANG, audience=Audience.SUBTREE,
+           skills="有法律或调解经验者优先"),
+    Outing("筼筜湖畔文明劝导与垃圾分类宣传", "green",
+           "在湖畔步道劝导不文明行为，向游客和居民讲解垃圾分类，捡拾步道垃圾。",
+           "筼筜湖白鹭洲公园东门", -4, [("", "09:00", "11:00", 6)], point=YUNDANG_LAKE),
+]
+
+UPCOMING = [
+    Outing("学雷锋志愿服务：湖滨社区义诊与健康咨询", "health",
+           "配合社区卫生服务站为居民量血压、测血糖，讲解慢病用药常识；志愿者负责引导、登记和秩序维护。",
+           "湖滨社区卫生服务站门前广场", 5,
+           [("上午场", "08:30", "11:30", 5), ("下午场", "14:00", "17:00", 5)], point=HUBIN,
+           site="湖滨社区卫生服务站", audience=Audience.SUBTREE, campaign=Campaign.LEIFENG,
+           skills="有医护经验者优先，无经验者负责引导登记"),
+    Outing("筼筜湖岸线清洁与防溺水宣传", "green",
+           "清理湖岸线和步道垃圾，向带孩子的家长发放防溺水宣传单。",
+           "筼筜湖白鹭洲公园东门", 9, [("", "08:30", "11:30", 10)], point=YUNDANG_LAKE,
+           approval=ApprovalMode.MANUAL, campaign=Campaign.VOLUNTEER, risky=True,
+           risks="湖岸湿滑，有落水危险；户外高温，可能中暑。",
+           protection="参加者均已投保意外险；现场配备救生圈、救生衣和急救包；不下水作业，队长每半小时清点人数。"),
+    Outing("周末亲子阅读·家庭教育小课堂", "family",
+           "带领社区亲子家庭共读绘本，穿插家庭教育小讲座；志愿者负责分组陪读和签到。",
+           "湖滨社区妇女之家", 12, [("", "09:30", "11:30", 15)], point=HUBIN, audience=Audience.PUBLIC),
+]
+# fmt: on
+LOOP_TEAM = "思明区巾帼志愿服务队"
 
 
 @dataclass
@@ -630,6 +730,188 @@ class DemoBuilder:
             volunteer=volunteer, phone=volunteer.phone, reason="我从未参加过这支队伍，也没有填写过登记表。"
         )
 
+    # -- the service-hour loop -----------------------------------------------------------------------------------
+    def at(self, day: int, hhmm: str) -> datetime.datetime:
+        hour, minute = (int(part) for part in hhmm.split(":"))
+        date = self.today + datetime.timedelta(days=day)
+        return datetime.datetime.combine(date, datetime.time(hour, minute), tzinfo=timezone.get_current_timezone())
+
+    def loop_people(self) -> list[Volunteer]:
+        """林晓燕 and twelve other members of the leader's team or its sub-teams who confirmed their registration
+        (hours of unconfirmed people are held, R25) and have an account to sign up with."""
+        team = self.teams[LOOP_TEAM].node
+        me = Volunteer.objects.select_related("user").get(user__username="volunteer")
+        others = (
+            Volunteer.objects.filter(
+                status=VolunteerStatus.ACTIVE,
+                user__isnull=False,
+                memberships__status=MembershipStatus.ACTIVE,
+                memberships__team__path__startswith=team.path,
+            )
+            .exclude(pk=me.pk)
+            .distinct()
+            .select_related("user")
+            .order_by("pk")
+        )
+        return [me, *others[:12]]
+
+    def publish(self, spec: Outing, *, published_at: datetime.datetime) -> Activity:
+        leader, team = self.users["leader"], self.teams[LOOP_TEAM].node
+        first, last = self.at(spec.day, spec.shifts[0][1]), self.at(spec.day, spec.shifts[-1][2])
+        data = {
+            "title": spec.title,
+            "category": spec.category,
+            "content": spec.content,
+            "address": spec.address,
+            "latitude": Decimal(spec.point[0]) if spec.point else None,
+            "longitude": Decimal(spec.point[1]) if spec.point else None,
+            "geofence_m": 500 if spec.point else None,
+            "service_site": spec.site,
+            "start_at": first,
+            "end_at": last,
+            "capacity": sum(row[3] for row in spec.shifts),
+            "skills_required": spec.skills,
+            "approval_mode": spec.approval,
+            "signup_deadline": first - datetime.timedelta(hours=16),  # the evening before
+            "risk_statement": spec.risks,
+            "protection": spec.protection,
+            "is_risky": spec.risky,
+            "audience": spec.audience,
+            "campaign": spec.campaign,
+        }
+        shifts = None
+        if len(spec.shifts) > 1:
+            shifts = [
+                {"name": name, "start_at": self.at(spec.day, a), "end_at": self.at(spec.day, b), "capacity": places}
+                for name, a, b, places in spec.shifts
+            ]
+        with clock_at(published_at):
+            activity = activity_services.activity_create(actor=leader, organiser=team, data=data, shifts=shifts)
+            return activity_services.activity_publish(actor=leader, activity=activity)
+
+    def sign_up(self, activity: Activity, people: list[Volunteer], *, shift=None) -> list[SignUp]:
+        """They sign up one after another, from two hours after the activity was published."""
+        shift = shift or activity.shifts.get()
+        signups = []
+        for index, volunteer in enumerate(people):
+            moment = activity.published_at + datetime.timedelta(hours=2 + 4 * index, minutes=self.rng.randint(0, 50))
+            with clock_at(moment):
+                signups.append(activity_services.signup_create(actor=volunteer.user, shift=shift))
+        return signups
+
+    def position(self, activity: Activity) -> dict:
+        """Where her phone says she is: within about 100 m of the place (the geofence is 500 m)."""
+        return {
+            "latitude": str(activity.latitude + Decimal(self.rng.randint(-900, 900)) / 1_000_000),
+            "longitude": str(activity.longitude + Decimal(self.rng.randint(-900, 900)) / 1_000_000),
+        }
+
+    def serve(self, activity: Activity, *, by_code, by_roster, absent=(), early=()) -> None:
+        """The day itself: most check in and out with the code on the leader's screen (with their position), the
+        leader ticks those without a phone on the roster after the shift (R27: marked as entered by someone else),
+        and marks who never came."""
+        leader, shift = self.users["leader"], activity.shifts.get()
+        minutes = datetime.timedelta(minutes=1)
+        for volunteer in by_code:
+            with clock_at(shift.start_at - self.rng.randint(2, 15) * minutes):
+                checkin.check_in(
+                    actor=volunteer.user,
+                    activity=activity,
+                    volunteer=volunteer,
+                    method=CheckMethod.CODE,
+                    token=qr.numeric_code(activity.pk, qr.IN),
+                    **self.position(activity),
+                )
+        for volunteer in by_code:
+            leaving = (
+                shift.end_at - 55 * minutes if volunteer in early else shift.end_at + self.rng.randint(1, 12) * minutes
+            )
+            with clock_at(leaving):
+                checkin.check_out(
+                    actor=volunteer.user,
+                    activity=activity,
+                    volunteer=volunteer,
+                    method=CheckMethod.CODE,
+                    token=qr.numeric_code(activity.pk, qr.OUT),
+                    **self.position(activity),
+                )
+        with clock_at(shift.end_at + 25 * minutes):
+            for volunteer in by_roster:
+                checkin.check_in(
+                    actor=leader,
+                    activity=activity,
+                    volunteer=volunteer,
+                    method=CheckMethod.ROSTER,
+                    shift=shift,
+                    at=shift.start_at,
+                )
+                checkin.check_out(
+                    actor=leader,
+                    activity=activity,
+                    volunteer=volunteer,
+                    method=CheckMethod.ROSTER,
+                    shift=shift,
+                    at=shift.end_at,
+                )
+            for signup in SignUp.objects.filter(activity=activity, volunteer__in=list(absent)):
+                activity_services.signup_mark_no_show(actor=leader, signup=signup)
+
+    def build_service_loop(self) -> None:
+        """F5-F7 in 思明区: the leader's team runs activities; 林晓燕 and twelve others serve; she gets a certificate."""
+        leader, team = self.users["leader"], self.teams[LOOP_TEAM].node
+        me, *p = self.loop_people()
+        now = timezone.now()
+
+        # Three activities of the past weeks, played at their own times: published eight days before, signed up for,
+        # checked in on the day. Twenty counted records for twelve people.
+        crews = [
+            ([me, *p[0:7]], {"by_code": [me, *p[0:5]], "by_roster": [p[5]], "absent": [p[6]]}),
+            (
+                [me, p[2], p[5], *p[7:11]],
+                {"by_code": [p[2], p[5], *p[7:10]], "by_roster": [me, p[10]], "early": [p[8]]},
+            ),
+            ([p[0], p[1], p[3], p[4], p[7], p[11]], {"by_code": [p[0], p[1], p[3], p[4], p[11]], "by_roster": [p[7]]}),
+        ]
+        for spec, (crew, days) in zip(FINISHED, crews, strict=True):
+            activity = self.publish(spec, published_at=self.at(spec.day - 8, "10:00"))
+            self.sign_up(activity, crew)
+            self.serve(activity, **days)
+
+        # The accident insurance the risky activity needs (R10), bought for the team's active volunteers.
+        with clock_at(now - datetime.timedelta(days=3)):
+            activity_services.policy_create(
+                actor=leader,
+                holder=team,
+                volunteers=[me, *p],
+                data={
+                    "insurer": "鹭安财产保险股份有限公司厦门分公司",
+                    "policy_number": f"PEAC{self.today.year}35020300128",
+                    "starts_on": self.today - datetime.timedelta(days=20),
+                    "ends_on": self.today + datetime.timedelta(days=344),
+                    "note": "巾帼志愿者团体意外伤害保险（演示数据）",
+                },
+            )
+        # Three upcoming ones, published two days ago: two shifts with a waitlist, a risky one the leader approves
+        # sign-ups for (林晓燕's still waits), one open to every volunteer.
+        published = now - datetime.timedelta(days=2)
+        clinic, lakeside, reading = (self.publish(spec, published_at=published) for spec in UPCOMING)
+        morning, afternoon = clinic.shifts.order_by("start_at")
+        self.sign_up(clinic, [me, *p[0:5]], shift=morning)  # five places: the sixth waits
+        self.sign_up(clinic, p[5:8], shift=afternoon)
+        waiting = self.sign_up(lakeside, [*p[1:6], me])
+        with clock_at(now - datetime.timedelta(hours=1)):
+            for signup in waiting[:4]:
+                activity_services.signup_approve(actor=leader, signup=signup)
+        self.sign_up(reading, p[8:10])
+
+        # Her certificate, issued by the team from her counted records (R14, R18).
+        certificate_services.certificate_issue(actor=leader, volunteer=me, issuer=team)
+        self.out.write(
+            f"  服务时长闭环：活动 {Activity.objects.filter(organiser=team).count()} 个，"
+            f"服务记录 {ServiceRecord.objects.filter(organiser=team).count()} 条，"
+            f"证明 {Certificate.objects.filter(issuer=team).count()} 份。"
+        )
+
     def build(self) -> None:
         self.build_tree()
         self.build_accounts()
@@ -639,6 +921,7 @@ class DemoBuilder:
         self.build_filings()
         self.build_reports()
         self.build_dispute()
+        self.build_service_loop()
 
 
 def demo_exists() -> bool:
