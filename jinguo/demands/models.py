@@ -464,3 +464,6 @@ class ProviderStats(models.Model):
     @property
     def rating(self) -> float | None:
         return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+
+from .care_models import *  # noqa: E402,F403
