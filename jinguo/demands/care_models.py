@@ -183,6 +183,9 @@ class CarePairing(models.Model):
     )
     ended_at = models.DateTimeField("结束时间", null=True, blank=True)
     last_visit_at = models.DateTimeField("最近走访", null=True, blank=True)
+    # Kept by the services (creation, each visit): the day by which the next visit is due, so that overdue lists
+    # and the reminder sweep are one indexed range query instead of date arithmetic per row.
+    next_due = models.DateField("下次应访日期", null=True, blank=True)
     # The due date whose overdue reminder was sent: one reminder per overdue period (the sweep is idempotent).
     reminded_due = models.DateField("已提醒的应访日期", null=True, blank=True)
     created_by = models.ForeignKey(
@@ -196,7 +199,10 @@ class CarePairing(models.Model):
         verbose_name = "结对"
         verbose_name_plural = "结对"
         ordering = ["-start_date", "-id"]
-        indexes = [models.Index(fields=["status", "organiser"], name="care_pairing_status_org")]
+        indexes = [
+            models.Index(fields=["status", "organiser"], name="care_pairing_status_org"),
+            models.Index(fields=["status", "next_due"], name="care_pairing_status_due"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(frequency="days") | Q(interval_days__gte=1), name="care_pairing_days_needs_interval"
