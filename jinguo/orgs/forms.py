@@ -185,6 +185,14 @@ class TeamForm(forms.Form):
     phone = forms.CharField(label="队伍联系电话", max_length=20, required=False)
     email = forms.EmailField(label="邮箱", required=False, error_messages={"invalid": "请输入有效的邮箱地址。"})
     address = forms.CharField(label="联系地址", max_length=200, required=False)
+    latitude = forms.DecimalField(
+        label="驻地纬度", required=False, min_value=-90, max_value=90, max_digits=9, decimal_places=6,
+        help_text="可选，如 24.479800；填写后派单推荐可按距离排序",
+    )
+    longitude = forms.DecimalField(
+        label="驻地经度", required=False, min_value=-180, max_value=180, max_digits=9, decimal_places=6,
+        help_text="可选，如 118.089400，与纬度同时填写",
+    )
     service_categories = forms.MultipleChoiceField(
         label="志愿服务类别", choices=SERVICE_CATEGORIES, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -203,6 +211,12 @@ class TeamForm(forms.Form):
     def __init__(self, *args, tier_options: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tier"].choices = tier_options
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            self.add_error("longitude", "纬度和经度须同时填写，或都不填。")
+        return data
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)

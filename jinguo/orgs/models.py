@@ -110,6 +110,9 @@ class Team(models.Model):
     phone = models.CharField("队伍联系电话", max_length=20, blank=True)
     email = models.EmailField("邮箱", blank=True)
     address = models.CharField("联系地址", max_length=200, blank=True)
+    # Where the team is based: the dispatch recommender measures the distance to a need's map point from here.
+    latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     service_categories = models.JSONField("志愿服务类别", default=list, blank=True)
     other_category = models.CharField("其他类别说明", max_length=100, blank=True)
     service_times = models.JSONField("志愿服务时间", default=list, blank=True)

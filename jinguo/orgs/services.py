@@ -299,6 +299,8 @@ TEAM_FIELDS = [
     "phone",
     "email",
     "address",
+    "latitude",
+    "longitude",
     "service_categories",
     "other_category",
     "service_times",
