@@ -1,0 +1,200 @@
+"""Reads of supply and demand shared by every part: who may see a need's details (R23), what a viewer is shown,
+the menus a community can order from, the open needs a volunteer or team may offer to take.
+
+R23, as the platform applies it:
+- a need's full details (the requester's name, phone and address) are seen by the staff holding a role at the
+  need's community or at its street (the node above), by platform administrators (each such view of a flagged need
+  is audited by the page), by the requester herself, and by the provider of a live or completed assignment (the
+  volunteer, or the team's leader and members);
+- a need without vulnerable-person flags is also seen in full by staff whose scope covers it (the levels above);
+- everyone else the row scope lets in sees a masked name and phone, the street and community instead of the
+  address, and the flags as labels.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from jinguo.core.masking import mask_name, mask_phone
+from jinguo.core.scope import get_scope, path_q
+from jinguo.orgs.choices import NodeKind, NodeStatus, Role
+from jinguo.orgs.models import Node, RoleAssignment
+from jinguo.volunteers.bitmask import labels_of
+from jinguo.volunteers.choices import MembershipStatus
+from jinguo.volunteers.models import Membership, Volunteer
+
+from .choices import SERVED_OR_LIVE, VULNERABLE_FLAGS, AssignmentStatus, NeedStatus
+from .models import Assignment, MenuItem, Need
+
+FEDERATION_ROLES = (Role.FEDERATION_ADMIN, Role.FEDERATION_STAFF)
+
+
+def _parent_path(node: Node) -> str:
+    return node.path[: -Node.steplen] if node.depth > 1 else node.path
+
+
+def holds_role_at_node(user, need: Need) -> bool:
+    """A federation role at the need's community or at the node just above it."""
+    return RoleAssignment.objects.current().filter(
+        user_id=user.pk, role__in=FEDERATION_ROLES, node__status=NodeStatus.ACTIVE,
+        node__path__in=[need.node.path, _parent_path(need.node)],
+    ).exists()
+
+
+def is_provider(user, need: Need) -> bool:
+    """She serves the need: its (live or completed) assignment names her, or a team she leads or belongs to."""
+    assignments = Assignment.objects.filter(need_id=need.pk, status__in=SERVED_OR_LIVE)
+    if assignments.filter(volunteer__user_id=user.pk).exists():
+        return True
+    team_ids = list(assignments.filter(team__isnull=False).values_list("team_id", flat=True))
+    if not team_ids:
+        return False
+    leads = RoleAssignment.objects.current().filter(user_id=user.pk, role=Role.TEAM_LEADER, node_id__in=team_ids)
+    member = Membership.objects.filter(
+        volunteer__user_id=user.pk, team_id__in=team_ids, status=MembershipStatus.ACTIVE
+    )
+    return leads.exists() or member.exists()
+
+
+def can_see_details(user, need: Need) -> bool:
+    """R23: may this user see the requester's name, phone and address? (See the module docstring.)"""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    scope = get_scope(user)
+    if scope.platform:
+        return True
+    if need.requester_user_id and need.requester_user_id == user.pk:
+        return True
+    if holds_role_at_node(user, need) or is_provider(user, need):
+        return True
+    return bool(not need.is_sensitive and scope.view_paths and scope.covers(need.node.path, "view"))
+
+
+def audited_full_view(user, need: Need) -> bool:
+    """A platform administrator opening a flagged need that she sees only as administrator: the view is audited."""
+    scope = get_scope(user)
+    return bool(scope.platform and need.is_sensitive and not holds_role_at_node(user, need))
+
+
+def street_level(need: Need) -> str:
+    """Where, without the address: 筼筜街道 湖滨社区."""
+    parent = Node.objects.filter(path=_parent_path(need.node)).values_list("name", flat=True).first()
+    return f"{parent} {need.node.name}" if parent and parent != need.node.name else need.node.name
+
+
+@dataclass
+class NeedView:
+    """What one viewer is shown of a need's requester (full, or masked)."""
+
+    full: bool
+    name: str
+    phone: str
+    address: str
+    flags: list[str] = field(default_factory=list)
+
+
+def need_view(user, need: Need) -> NeedView:
+    flags = labels_of(need.vulnerable_mask, VULNERABLE_FLAGS)
+    if can_see_details(user, need):
+        return NeedView(True, need.requester_name, need.requester_phone, need.address, flags)
+    return NeedView(False, mask_name(need.requester_name), mask_phone(need.requester_phone), street_level(need), flags)
+
+
+def anonymised(need: Need) -> dict:
+    """The open-needs list's row: no name, no phone, no address (public summary, category, community, date)."""
+    return {
+        "id": need.pk,
+        "number": need.number,
+        "summary": need.public_summary,
+        "category": need.get_category_display(),
+        "community": need.node.name,
+        "date": need.preferred_date,
+        "preferred_time": need.preferred_time,
+        "urgency": need.urgency,
+        "urgency_display": need.get_urgency_display(),
+        "claimable": need.claimable,
+        "created_at": need.created_at,
+    }
+
+
+# ---- menus ------------------------------------------------------------------------------------------------------
+
+
+def menu_for(node: Node):
+    """The active menu items a resident of `node` can order: their area is the node or a node above it."""
+    paths = [*node.ancestor_paths(), node.path]
+    return (
+        MenuItem.objects.active()
+        .filter(area__path__in=paths, team__status=NodeStatus.ACTIVE)
+        .select_related("team", "area")
+        .order_by("category", "title", "id")
+    )
+
+
+def managed_menu_items(user):
+    return MenuItem.objects.restrict(user, "view").select_related("team", "area")
+
+
+def menu_teams(user):
+    """Teams whose menu she may manage."""
+    return Node.objects.restrict(user, "change").teams().active()
+
+
+# ---- open needs -------------------------------------------------------------------------------------------------
+
+
+def area_path(node: Node) -> str:
+    """A provider's area for open needs: the district (区县) her community or team lies in; above district level,
+    the nearest federation node (the same reach as `services_dispatch.in_reach`)."""
+    chain = [*node.ancestors_list(), node]
+    districts = [n for n in chain if n.kind == NodeKind.DISTRICT]
+    if districts:
+        return districts[-1].path
+    federations = [n for n in chain if n.kind != NodeKind.TEAM]
+    return federations[-1].path if federations else node.path
+
+
+def service_area_paths(user) -> list[str] | None:
+    """Where her open needs come from; None = everywhere (platform). Staff: their scope. A team leader or member:
+    the district of the team. A volunteer: the district of her home community."""
+    scope = get_scope(user)
+    if scope.platform:
+        return None
+    paths = [p for p in scope.view_paths if not Node.objects.filter(path=p, kind=NodeKind.TEAM).exists()]
+    teams = Node.objects.filter(
+        Q(role_assignments__user_id=user.pk, role_assignments__role=Role.TEAM_LEADER,
+          role_assignments__revoked_at__isnull=True)
+        | Q(memberships__volunteer__user_id=user.pk, memberships__status=MembershipStatus.ACTIVE),
+        kind=NodeKind.TEAM,
+    ).distinct()
+    paths += [area_path(team) for team in teams]
+    volunteer = Volunteer.objects.select_related("home_node").filter(user_id=user.pk).first()
+    if volunteer is not None and volunteer.home_node_id:
+        paths.append(area_path(volunteer.home_node))
+    return paths
+
+
+def open_needs_for(user):
+    """Open needs (accepted by the community, not yet taken) in her service area, newest first. Shown anonymised."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Need.objects.none()
+    qs = Need.objects.filter(status=NeedStatus.OPEN).select_related("node")
+    paths = service_area_paths(user)
+    if paths is None:
+        return qs
+    q = path_q("node__path", paths)
+    return qs.filter(q) if q is not None else qs.none()
+
+
+def review_queue(user):
+    return Need.objects.restrict(user, "change").filter(status=NeedStatus.SUBMITTED).select_related("node")
+
+
+def staff_needs(user):
+    return Need.objects.restrict(user, "view").select_related("node", "menu_item")
+
+
+def live_assignment(need: Need) -> Assignment | None:
+    return need.assignments.filter(
+        status__in=(AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED)
+    ).select_related("team", "volunteer").first()
