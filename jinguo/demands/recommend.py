@@ -209,6 +209,8 @@ def _walk(rings: list[str], allowed, fetch, room: int, taken: list[int]) -> list
     inner = None
     for ring in rings:
         prefixes = _within(ring, allowed)
+        if inner:  # what lies inside the ring read before has been read
+            prefixes = [p for p in prefixes if not p.startswith(inner)]
         if prefixes:
             found += fetch(prefixes, inner, taken + found, room - len(found))
             if len(found) >= room:
