@@ -245,7 +245,7 @@ def assignment_accept(*, actor, assignment: Assignment) -> Assignment:
     if assignment.status == AssignmentStatus.ACCEPTED:
         return assignment
     if assignment.status != AssignmentStatus.OFFERED:
-        raise DomainError("not_offered", f"该派单已{assignment.get_status_display()}，不能再接单。")
+        raise DomainError("not_offered", f"该派单当前为「{assignment.get_status_display()}」，不能再接单。")
     if assignment.mode == AssignmentMode.OFFER:
         raise DomainError("awaiting_staff", "您的接单申请正在等待工作人员确认。")
     now = timezone.now()
@@ -282,7 +282,7 @@ def assignment_decline(*, actor, assignment: Assignment, reason: str) -> Assignm
     if not is_provider(actor, assignment):
         raise PermissionDeniedError("只有被派单队伍的队长或志愿者本人可以拒单。")
     if assignment.status != AssignmentStatus.OFFERED or assignment.mode == AssignmentMode.OFFER:
-        raise DomainError("not_offered", f"该派单已{assignment.get_status_display()}，不能拒单。")
+        raise DomainError("not_offered", f"该派单当前为「{assignment.get_status_display()}」，不能拒单。")
     text = _reason(reason, "拒单原因")
     assignment.status = AssignmentStatus.DECLINED
     assignment.reason = text
@@ -310,9 +310,9 @@ def assignment_withdraw(*, actor, assignment: Assignment, reason: str) -> Assign
     assignment, need = _lock_assignment(assignment)
     _require_dispatcher(actor, need)
     if assignment.status not in LIVE_ASSIGNMENT:
-        raise DomainError("not_live", f"该派单已{assignment.get_status_display()}，无需撤回。")
+        raise DomainError("not_live", f"该派单当前为「{assignment.get_status_display()}」，无需撤回。")
     if need.status not in (NeedStatus.DISPATCHED, NeedStatus.ACCEPTED):
-        raise DomainError("service_started", f"该需求已{need.get_status_display()}，不能撤回派单。")
+        raise DomainError("service_started", f"该需求当前为「{need.get_status_display()}」，不能撤回派单。")
     text = _reason(reason, "撤回原因")
     was_accepted = assignment.status == AssignmentStatus.ACCEPTED
     assignment.status = AssignmentStatus.WITHDRAWN

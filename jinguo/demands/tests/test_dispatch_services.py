@@ -34,7 +34,8 @@ def test_district_admin_dispatches_to_a_team_and_its_leader_is_told(world):
     assert (need.status, a.status, a.mode, a.team_id, a.offered_by_id) == (
         "dispatched", "offered", "dispatch", world.team.node.pk, world.district_admin.pk
     )
-    assert a.rank_reasons == ["服务类别匹配：巾帼爱心帮扶"] and a.score == 0.8
+    assert a.rank_reasons == ["服务类别匹配：巾帼爱心帮扶"]
+    assert a.score == 0.8
     assert need.accept_deadline == a.respond_by
     assert (a.respond_by - a.offered_at).total_seconds() == 48 * 3600  # normal urgency: DEMAND_ACCEPT_HOURS
     assert Notification.objects.filter(user=world.leader, title__startswith="新的派单").count() == 1
@@ -81,7 +82,8 @@ def test_a_need_already_offered_cannot_be_dispatched_again(world):
     dispatch.need_dispatch(actor=world.district_admin, need=need, team=world.team.node)
     with pytest.raises(DomainError) as exc:
         dispatch.need_dispatch(actor=world.city_admin, need=need, team=world.subteam.node)
-    assert exc.value.code == "already_taken" and exc.value.message == "已被其他志愿者/队伍接单。"
+    assert exc.value.code == "already_taken"
+    assert exc.value.message == "已被其他志愿者/队伍接单。"
     assert _state(need) == ("dispatched", ["offered"])
 
 
@@ -165,7 +167,7 @@ def test_an_accepted_need_cannot_be_declined(world):
     need = open_need(world)
     a = dispatch.need_dispatch(actor=world.district_admin, need=need, team=world.team.node)
     dispatch.assignment_accept(actor=world.leader, assignment=a)
-    with pytest.raises(DomainError, match="该派单已已接单，不能拒单|不能拒单"):
+    with pytest.raises(DomainError, match="不能拒单"):
         dispatch.assignment_decline(actor=world.leader, assignment=a, reason="不想去了")
     assert _state(need) == ("accepted", ["accepted"])
 
@@ -192,7 +194,7 @@ def test_a_need_in_service_cannot_be_withdrawn(world):
     dispatch.assignment_accept(actor=world.leader, assignment=a)
     need.status = "in_service"  # part C's first check-in
     need.save(update_fields=["status"])
-    with pytest.raises(DomainError, match="该需求已服务中，不能撤回派单"):
+    with pytest.raises(DomainError, match="该需求当前为「服务中」，不能撤回派单"):
         dispatch.assignment_withdraw(actor=world.district_admin, assignment=a, reason="改派")
     assert _state(need) == ("in_service", ["accepted"])
 
@@ -209,7 +211,8 @@ def test_the_first_claim_wins_and_the_next_is_told_it_is_taken(world, make_volun
         dispatch.need_claim(actor=second.user, need=need)
     assert (exc.value.code, exc.value.message) == ("already_taken", "已被其他志愿者/队伍接单。")
     assert _state(need) == ("accepted", ["accepted"])
-    assert _open_count(volunteer=first) == 1 and _open_count(volunteer=second) == 0
+    assert _open_count(volunteer=first) == 1
+    assert _open_count(volunteer=second) == 0
 
 
 def test_a_leader_claims_for_her_team_but_not_for_another(world):
@@ -292,7 +295,8 @@ def test_a_rule_naming_a_team_dispatches_a_need_as_it_opens(world):
     a = dispatch.apply_rules(need)
     need.refresh_from_db()
     assert (a.mode, a.status, a.team_id, a.offered_by_id) == ("auto", "offered", world.team.node.pk, None)
-    assert need.status == "dispatched" and need.accept_deadline == a.respond_by
+    assert need.status == "dispatched"
+    assert need.accept_deadline == a.respond_by
     assert a.rank_reasons == ["自动派单规则：思明区妇联指定队伍"]
     assert AuditLog.objects.filter(action="need.auto_dispatched", detail__rule=rule.pk).count() == 1
     assert Notification.objects.filter(user=world.leader, title__startswith="新的派单").count() == 1
@@ -308,7 +312,8 @@ def test_rules_that_do_not_match_leave_the_need_open_with_its_clock_started(worl
     need = open_need(world, category="care", accept_deadline=None)
     assert dispatch.apply_rules(need) is None
     need.refresh_from_db()
-    assert need.status == "open" and need.accept_deadline is not None
+    assert need.status == "open"
+    assert need.accept_deadline is not None
 
 
 def test_the_most_specific_rule_wins(world):
@@ -344,8 +349,10 @@ def test_a_rule_without_a_team_dispatches_to_the_recommenders_first_team(world):
     if not ranked:
         assert a is None
         return
-    assert a.team_id == ranked[0].team.pk and a.mode == "auto"
-    assert a.rank_reasons[0] == "自动派单规则：思明区妇联推荐第一" and a.rank_reasons[1:] == ranked[0].reasons
+    assert a.team_id == ranked[0].team.pk
+    assert a.mode == "auto"
+    assert a.rank_reasons[0] == "自动派单规则：思明区妇联推荐第一"
+    assert a.rank_reasons[1:] == ranked[0].reasons
 
 
 def test_the_audit_trail_names_who_did_what(world):
