@@ -33,71 +33,99 @@ def _parent_path(node: Node) -> str:
     return node.path[: -Node.steplen] if node.depth > 1 else node.path
 
 
-def holds_role_at_node(user, need: Need) -> bool:
-    """A federation role at the need's community or at the node just above it."""
-    return RoleAssignment.objects.current().filter(
-        user_id=user.pk, role__in=FEDERATION_ROLES, node__status=NodeStatus.ACTIVE,
-        node__path__in=[need.node.path, _parent_path(need.node)],
-    ).exists()
+class Viewer:
+    """One user's R23 rights, read once (roles, teams) and applied to many needs without a query per need when
+    the needs come with their assignments prefetched (`prefetch_related("assignments")`)."""
 
+    def __init__(self, user):
+        self.user = user
+        self.user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+        self.active = bool(self.user_id) and user.is_active
+        self.scope = get_scope(user)
+        self._parents: dict[str, str] = {}
+        if not self.active:
+            self.role_paths, self.led_teams, self.member_teams = set(), set(), set()
+            return
+        roles = RoleAssignment.objects.current().filter(user_id=self.user_id, node__status=NodeStatus.ACTIVE)
+        self.role_paths = set(roles.filter(role__in=FEDERATION_ROLES).values_list("node__path", flat=True))
+        self.led_teams = set(roles.filter(role=Role.TEAM_LEADER).values_list("node_id", flat=True))
+        self.member_teams = set(
+            Membership.objects.filter(volunteer__user_id=self.user_id, status=MembershipStatus.ACTIVE)
+            .values_list("team_id", flat=True)
+        )
 
-def is_provider(user, need: Need) -> bool:
-    """She serves the need: its (live or completed) assignment names her, or a team she leads or belongs to."""
-    assignments = Assignment.objects.filter(need_id=need.pk, status__in=SERVED_OR_LIVE)
-    if assignments.filter(volunteer__user_id=user.pk).exists():
-        return True
-    team_ids = list(assignments.filter(team__isnull=False).values_list("team_id", flat=True))
-    if not team_ids:
+    def holds_role_at_node(self, need: Need) -> bool:
+        """A federation role at the need's community or at the node just above it."""
+        return need.node.path in self.role_paths or _parent_path(need.node) in self.role_paths
+
+    def is_provider(self, need: Need) -> bool:
+        """She serves the need: a live or completed assignment names her, or a team she leads or belongs to."""
+        for assignment in need.assignments.all():
+            if assignment.status not in SERVED_OR_LIVE:
+                continue
+            if assignment.team_id and (assignment.team_id in self.led_teams or assignment.team_id in self.member_teams):
+                return True
+            if assignment.volunteer_id and assignment.volunteer.user_id == self.user_id:
+                return True
         return False
-    leads = RoleAssignment.objects.current().filter(user_id=user.pk, role=Role.TEAM_LEADER, node_id__in=team_ids)
-    member = Membership.objects.filter(
-        volunteer__user_id=user.pk, team_id__in=team_ids, status=MembershipStatus.ACTIVE
-    )
-    return leads.exists() or member.exists()
+
+    def can_see_details(self, need: Need) -> bool:
+        if not self.active:
+            return False
+        if self.scope.platform:
+            return True
+        if need.requester_user_id and need.requester_user_id == self.user_id:
+            return True
+        if self.holds_role_at_node(need) or self.is_provider(need):
+            return True
+        return bool(not need.is_sensitive and self.scope.view_paths and self.scope.covers(need.node.path, "view"))
+
+    def street_level(self, need: Need) -> str:
+        """Where, without the address: 筼筜街道 湖滨社区."""
+        path = _parent_path(need.node)
+        if path not in self._parents:
+            self._parents[path] = Node.objects.filter(path=path).values_list("name", flat=True).first() or ""
+        parent = self._parents[path]
+        return f"{parent} {need.node.name}" if parent and path != need.node.path else need.node.name
+
+    def view(self, need: Need) -> "NeedView":
+        flags = labels_of(need.vulnerable_mask, VULNERABLE_FLAGS)
+        if self.can_see_details(need):
+            return NeedView(True, need.requester_name, need.requester_phone, need.address, need.description, flags)
+        return NeedView(
+            False, mask_name(need.requester_name), mask_phone(need.requester_phone), self.street_level(need),
+            need.public_summary, flags,
+        )
 
 
 def can_see_details(user, need: Need) -> bool:
-    """R23: may this user see the requester's name, phone and address? (See the module docstring.)"""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    scope = get_scope(user)
-    if scope.platform:
-        return True
-    if need.requester_user_id and need.requester_user_id == user.pk:
-        return True
-    if holds_role_at_node(user, need) or is_provider(user, need):
-        return True
-    return bool(not need.is_sensitive and scope.view_paths and scope.covers(need.node.path, "view"))
+    """R23: may this user see the requester's name, phone, address and own words? (See the module docstring.)"""
+    return Viewer(user).can_see_details(need)
 
 
 def audited_full_view(user, need: Need) -> bool:
     """A platform administrator opening a flagged need that she sees only as administrator: the view is audited."""
-    scope = get_scope(user)
-    return bool(scope.platform and need.is_sensitive and not holds_role_at_node(user, need))
-
-
-def street_level(need: Need) -> str:
-    """Where, without the address: 筼筜街道 湖滨社区."""
-    parent = Node.objects.filter(path=_parent_path(need.node)).values_list("name", flat=True).first()
-    return f"{parent} {need.node.name}" if parent and parent != need.node.name else need.node.name
+    viewer = Viewer(user)
+    return bool(
+        viewer.scope.platform and need.is_sensitive and not viewer.holds_role_at_node(need)
+        and not viewer.is_provider(need) and need.requester_user_id != viewer.user_id
+    )
 
 
 @dataclass
 class NeedView:
-    """What one viewer is shown of a need's requester (full, or masked)."""
+    """What one viewer is shown of a need's requester (full, or masked) and of her own words."""
 
     full: bool
     name: str
     phone: str
     address: str
+    description: str
     flags: list[str] = field(default_factory=list)
 
 
 def need_view(user, need: Need) -> NeedView:
-    flags = labels_of(need.vulnerable_mask, VULNERABLE_FLAGS)
-    if can_see_details(user, need):
-        return NeedView(True, need.requester_name, need.requester_phone, need.address, flags)
-    return NeedView(False, mask_name(need.requester_name), mask_phone(need.requester_phone), street_level(need), flags)
+    return Viewer(user).view(need)
 
 
 def anonymised(need: Need) -> dict:
