@@ -8,7 +8,7 @@
 from jinguo.demands import services_needs
 
 
-def _data(name: str, phone: str, address: str, **extra) -> dict:
+def need_data(name: str, phone: str, address: str, **extra) -> dict:
     return {
         "category": "care", "description": f"{name}需要有人陪同去医院复查", "address": address,
         "preferred_time": "周六上午", "urgency": "normal", "requester_name": name, "requester_phone": phone, **extra,
@@ -18,12 +18,12 @@ def _data(name: str, phone: str, address: str, **extra) -> dict:
 def build(t) -> None:
     """Add this part's objects inside 思明区 to `t`."""
     need = services_needs.need_create(
-        actor=t.district_admin, node=t.community, proxy=True, data=_data("闵求助", "13912340101", "湖滨南路秘密小区1号")
+        actor=t.district_admin, node=t.community, proxy=True, data=need_data("闵求助", "13912340101", "湖滨南路秘密小区1号")
     )
     t.need = services_needs.need_review(actor=t.district_admin, need=need, accept=True)
     t.submitted_need = services_needs.need_create(
         actor=t.district_admin, node=t.community, proxy=True,
-        data=_data("闵隐私", "13912340102", "湖滨北路隐私小区2号", vulnerable_flags=["violence"]),
+        data=need_data("闵隐私", "13912340102", "湖滨北路隐私小区2号", vulnerable_flags=["violence"]),
     )
     t.menu_item = services_needs.menu_item_create(
         actor=t.leader, team=t.team.node,
