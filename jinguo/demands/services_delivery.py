@@ -81,10 +81,11 @@ def accepted_assignment(need: Need) -> Assignment | None:
 
 
 def serving_volunteers(assignment: Assignment):
-    """Who may serve: the volunteer the need was given to, or the active members of the team (and its sub-teams)."""
+    """Who may serve: the volunteer the need was given to, or the active members of the team (the same people
+    `selectors.is_provider` shows the need's details to)."""
     if assignment.volunteer_id:
         return Volunteer.objects.filter(pk=assignment.volunteer_id)
-    members = Membership.objects.filter(team__path__startswith=assignment.team.path, status=MembershipStatus.ACTIVE)
+    members = Membership.objects.filter(team_id=assignment.team_id, status=MembershipStatus.ACTIVE)
     return Volunteer.objects.filter(pk__in=members.values("volunteer_id")).order_by("name", "pk")
 
 
@@ -341,7 +342,8 @@ def _read_photo(upload, index: int) -> _Photo:
     return _Photo(content, PHOTO_FORMATS[kind][0])
 
 
-def _can_close(actor, assignment: Assignment) -> bool:
+def can_close(actor, assignment: Assignment) -> bool:
+    """The volunteer the need was given to, the team's leader, or staff of the need's community (or above)."""
     if assignment.volunteer_id and assignment.volunteer.user_id == getattr(actor, "pk", None):
         return True
     if can_lead(actor, assignment):
@@ -384,7 +386,7 @@ def _closeout_write(*, actor, need: Need, summary: str, photos: list[_Photo], sa
         raise DomainError("already_closed", "该需求已提交结案报告。")
     if assignment is None or need.status not in (NeedStatus.ACCEPTED, NeedStatus.IN_SERVICE):
         raise DomainError("not_in_service", f"需求 {need.number} {need.get_status_display()}，不能提交结案报告。")
-    if not _can_close(actor, assignment):
+    if not can_close(actor, assignment):
         raise PermissionDeniedError("只有接单的志愿者、接单队伍的队长或受理社区可以提交结案报告。")
     visits = Delivery.objects.filter(assignment=assignment)
     still_in = list(visits.filter(checked_out_at__isnull=True).values_list("volunteer__name", flat=True))

@@ -120,11 +120,13 @@ def test_a_volunteer_outside_the_team_cannot_check_in(served, world, make_volunt
     assert need.status == NeedStatus.ACCEPTED
 
 
-def test_a_member_of_a_sub_team_serves_her_team_s_need(world, make_volunteer):
+def test_only_members_of_the_team_itself_serve_its_need(world, make_volunteer):
+    # The same people the need's details are shown to (selectors.is_provider): not a sub-team's members.
     need = make_need(world)
     accept(need, team=world.team.node)
     sub_member = make_volunteer(team=world.subteam.node)
-    assert delivery.delivery_check_in(actor=sub_member.user, need=need, volunteer=sub_member).created
+    with pytest.raises(PermissionDeniedError):
+        delivery.delivery_check_in(actor=sub_member.user, need=need, volunteer=sub_member)
 
 
 def test_a_need_not_accepted_cannot_be_checked_into(world, member):
