@@ -55,6 +55,10 @@ MENU = [
         ("服务记录", "clock-history", "hours:records", "staff"),
         ("志愿服务记录证明", "award", "certificates:list", "staff"),
     ], "staff"),
+    ("供需对接", "hand-thumbs-up", [
+        ("服务评价", "star-half", "demands:evaluation_list", "staff"),
+        ("服务投诉", "chat-left-dots", "demands:complaint_list", "staff"),
+    ], "staff"),
     ("管理", "gear", [
         ("账号与角色", "person-gear", "orgs:account_list", "admin"),
         ("审计日志", "card-list", "audit_log", "admin"),
@@ -65,6 +69,7 @@ MENU = [
         ("我的报名", "list-check", "activities:my_signups", "volunteer"),
         ("我的时长", "clock-history", "hours:mine", "volunteer"),
         ("我的证明", "award", "certificates:mine", "volunteer"),
+        ("上门服务", "house-heart", "demands:delivery_mine", "volunteer"),
         ("加入队伍", "people-fill", "volunteers:team_search", "volunteer"),
     ], "volunteer"),
 ]
