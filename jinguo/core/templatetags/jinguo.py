@@ -58,6 +58,7 @@ MENU = [
     ("供需对接", "hand-thumbs-up", [
         ("服务评价", "star-half", "demands:evaluation_list", "staff"),
         ("服务投诉", "chat-left-dots", "demands:complaint_list", "staff"),
+        ("结对帮扶", "heart", "demands:care_recipient_list", "staff"),
     ], "staff"),
     ("管理", "gear", [
         ("账号与角色", "person-gear", "orgs:account_list", "admin"),
@@ -70,6 +71,7 @@ MENU = [
         ("我的时长", "clock-history", "hours:mine", "volunteer"),
         ("我的证明", "award", "certificates:mine", "volunteer"),
         ("上门服务", "house-heart", "demands:delivery_mine", "volunteer"),
+        ("我的结对", "heart", "demands:care_mine", "volunteer"),
         ("加入队伍", "people-fill", "volunteers:team_search", "volunteer"),
     ], "volunteer"),
 ]
