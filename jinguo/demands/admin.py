@@ -1,0 +1,39 @@
+"""Django admin for platform administrators: a read-only window on supply and demand. Every change goes through the
+services and the pages built on them (which lock, check scope, write the ledger and audit). Each part registers its
+own models below."""
+
+from django.contrib import admin
+
+from jinguo.core.admin import ReadOnlyAdmin
+
+from .models import CarePairing, CareRecipient, VisitLog
+
+# ---- care pairings (结对) ----------------------------------------------------------------------------------------
+
+
+@admin.register(CareRecipient)
+class CareRecipientAdmin(ReadOnlyAdmin):
+    # No phone, address or notes in the list (R23): the admin opens one record when she must.
+    list_display = ("name", "category", "node", "is_active", "created_at")
+    list_filter = ("category", "is_active")
+    search_fields = ("name",)
+    list_select_related = ("node",)
+    raw_id_fields = ("node", "consent_recorded_by", "created_by")
+    show_full_result_count = False
+
+
+@admin.register(CarePairing)
+class CarePairingAdmin(ReadOnlyAdmin):
+    list_display = ("recipient", "kind", "organiser", "start_date", "frequency", "status", "next_due")
+    list_filter = ("status", "kind", "frequency")
+    list_select_related = ("recipient", "organiser")
+    raw_id_fields = ("recipient", "organiser", "ended_by", "created_by")
+    show_full_result_count = False
+
+
+@admin.register(VisitLog)
+class VisitLogAdmin(ReadOnlyAdmin):
+    list_display = ("pairing", "start_at", "end_at", "follow_up_needed", "created_at")
+    list_filter = ("follow_up_needed",)
+    raw_id_fields = ("pairing", "recorded_by")
+    show_full_result_count = False
