@@ -150,7 +150,7 @@ def help_home(request):
     return render(request, "demands/public/home.html", {"tiles": CATEGORY_TILES, "c": request.GET.get("c", "")})
 
 
-def _submit(request, form, post):
+def _submit(request, form, post, defaults: dict):
     """The 提交 button: limits, the fields (checked before the code is spent), the SMS code, then the service."""
     phone = normalise_phone(form.cleaned_data["requester_phone"])
     limited = _post_limited(request, phone)
@@ -158,7 +158,8 @@ def _submit(request, form, post):
         form.add_error(None, limited)
         return None
     try:
-        services_needs.clean_need_data({**form.need_data(), "category": form.cleaned_data.get("category") or "care"})
+        data = {**form.need_data(), "category": form.cleaned_data.get("category") or defaults.get("category")}
+        services_needs.clean_need_data({**data, **{k: v for k, v in defaults.items() if not data.get(k)}})
     except DomainError as exc:
         apply_domain_error(form, exc, ERROR_ALIASES)
         return None
@@ -172,7 +173,7 @@ def _submit(request, form, post):
     return _posted(request, need, phone)
 
 
-def _resident_form(request, form_class, post, **initial):
+def _resident_form(request, form_class, post, defaults=None, **initial):
     """Her form: 获取验证码 (checks only the phone) or 提交 (everything). Her input is kept on every error."""
     fixed = _fixed_community(request)
     if request.method != "POST":
@@ -185,7 +186,7 @@ def _resident_form(request, form_class, post, **initial):
     if sending:
         _send_code(request, form)
     elif valid:
-        return form, _submit(request, form, post)
+        return form, _submit(request, form, post, defaults or {})
     return form, None
 
 
@@ -276,7 +277,8 @@ def help_order(request, pk: int):
             actor=request.user, item=item, data=form.need_data(), node=form.cleaned_data["node"], phone_proved=True
         )
 
-    form, response = _resident_form(request, ResidentOrderForm, post)
+    defaults = {"category": item.category, "description": f"点单：{item.title}"}
+    form, response = _resident_form(request, ResidentOrderForm, post, defaults)
     if response is not None:
         return response
     return render(request, "demands/public/order.html", {"form": form, "item": item, "fixed": form.fixed_community})
