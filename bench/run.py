@@ -29,6 +29,7 @@ TARGETS.update({"hours_ms": 100, "checkin_per_s": 500, "checkin_p99_ms": 100, "c
 ISSUE3 = (("d", "hours"), ("e", "checkin"), ("f", "certificates"))
 
 sys.path.insert(0, str(ROOT))
+from bench import recommend as issue4  # noqa: E402
 from bench.settings import DATABASE_URL  # noqa: E402  (needs the project root on sys.path)
 
 ENV = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": DATABASE_URL, "PYTHONPATH": str(ROOT)}
@@ -410,8 +411,9 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="drop and regenerate the data set")
     parser.add_argument(
         "--only",
-        default="c,b,a,d,e,f",
-        help="which measurements: a (import), b (search), c (counts), d (hours roll-up), e (check-in), f (certificates)",
+        default="c,b,a,d,e,f,g",
+        help="which measurements: a (import), b (search), c (counts), d (hours roll-up), e (check-in), f (certificates),"
+        " g (dispatch recommender)",
     )
     parser.add_argument("--records", type=int, default=10_000_000, help="service records for (d)")
     parser.add_argument("--render-only", action="store_true", help="rewrite the page from the last run's results")
@@ -424,7 +426,10 @@ def main() -> None:
         meta = measure(args)
         meta_file.write_text(json.dumps(meta, ensure_ascii=False))
     dataset = json.loads((WORK / "dataset.json").read_text())
-    write_doc(render_parts(meta, dataset))
+    if set(meta["measured"]) - {"recommend"} or list(WORK.glob("run-issue*.json")):
+        write_doc(render_parts(meta, dataset))
+    if "recommend" in meta["measured"]:  # (g) keeps its own markers, below the issue 2 and 3 figures
+        issue4.write_doc(DOC, meta, WORK)
     log(f"wrote {DOC.relative_to(ROOT)}")
 
 
@@ -461,6 +466,8 @@ def measure(args) -> dict:
             python("-m", "bench.measure", name, str(out))
         measured.append(name)
     measured += measure_issue3(args)
+    if "g" in args.only.split(","):
+        measured += issue4.run(python, WORK, log)
     info = machine()
     info["load"] = (load_before, os.getloadavg())
     info["when"] = f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"

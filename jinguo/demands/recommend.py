@@ -141,14 +141,11 @@ def rank_candidates(need: Need, *, kind: str = "team", user=None, limit: int = 2
         raise ValueError(f"unknown candidate kind {kind!r}")
     node = need.node
     ancestors = {n.depth: n for n in node.breadcrumb()}
-    rings = _rings(node, ancestors, system=user is None)
-    allowed = _scope_paths(user)
+    rings = _Rings(_rings(node, ancestors, system=user is None), _scope_paths(user))
     if kind == "volunteer":
-        pool = _volunteer_pool(need, rings, allowed, limit)
-        profiles = _volunteer_profiles(pool)
+        profiles = _volunteer_profiles(_volunteer_pool(need, rings, limit))
     else:
-        pool = _team_pool(need, rings, allowed, limit)
-        profiles = _team_profiles(pool)
+        profiles = _team_profiles(_team_pool(need, rings, limit))
     declined = set(
         Assignment.objects.filter(need_id=need.pk, status=AssignmentStatus.DECLINED).values_list(
             "team_id" if kind == "team" else "volunteer_id", flat=True
@@ -202,24 +199,43 @@ def _within(ring: str, allowed: tuple[str, ...] | None) -> list[str]:
     return [p for p in allowed if p.startswith(ring)]
 
 
-def _walk(rings: list[str], allowed, fetch, room: int, taken: list[int]) -> list[int]:
-    """Ids from `fetch(prefixes, inner, taken, room)`, ring by ring outwards, until `room` are found. `inner` is the
-    ring read before (already searched), `taken` the ids already in the pool."""
-    found: list[int] = []
-    inner = None
-    for ring in rings:
-        prefixes = _within(ring, allowed)
-        if inner:  # what lies inside the ring read before has been read
-            prefixes = [p for p in prefixes if not p.startswith(inner)]
+class _Rings:
+    """The node ids of each ring, nearest first, read in one query: federation nodes (where volunteers live) and
+    active teams apart. Ids, not a path pattern joined to the volunteers: PostgreSQL cannot estimate how many nodes
+    a prefix matches and would scan the whole volunteer table; with ids it walks the (home_node, id) index."""
+
+    def __init__(self, rings: list[str], allowed):
+        prefixes = _within(rings[-1], allowed)
+        nodes = []
         if prefixes:
-            found += fetch(prefixes, inner, taken + found, room - len(found))
+            nodes = list(Node.objects.filter(path_q("path", prefixes)).values_list("pk", "path", "kind", "status"))
+        self.rings: list[tuple[list[int], list[int]]] = []
+        seen: set[int] = set()
+        for ring in rings:
+            inside = tuple(_within(ring, allowed))
+            places, teams = [], []
+            for pk, path, kind, status in nodes:
+                if pk in seen or not path.startswith(inside):
+                    continue
+                seen.add(pk)
+                if kind != NodeKind.TEAM:
+                    places.append(pk)
+                elif status == NodeStatus.ACTIVE:
+                    teams.append(pk)
+            if places or teams:
+                self.rings.append((places, teams))
+
+    def walk(self, fetch, room: int, taken: list[int]) -> list[int]:
+        """Ids from `fetch(places, teams, taken, room)`, ring by ring outwards, until `room` are found."""
+        found: list[int] = []
+        for places, teams in self.rings:
+            found += fetch(places, teams, taken + found, room - len(found))
             if len(found) >= room:
                 break
-        inner = ring
-    return found
+        return found
 
 
-def _volunteer_pool(need: Need, rings, allowed, limit: int) -> list[int]:
+def _volunteer_pool(need: Need, rings: _Rings, limit: int) -> list[int]:
     bit = _CATEGORY_BITS.get(need.category, 0)
 
     def fetcher(matching: bool):
@@ -227,39 +243,39 @@ def _volunteer_pool(need: Need, rings, allowed, limit: int) -> list[int]:
             qs = qs.alias(_hit=F(f"{prefix}categories_mask").bitand(bit))
             return qs.filter(_hit__gt=0) if matching else qs.filter(_hit=0)
 
-        def fetch(prefixes, inner, taken, room):
-            homes = category(Volunteer.objects.filter(path_q("home_node__path", prefixes), status=VolunteerStatus.ACTIVE))
-            if inner:
-                homes = homes.exclude(home_node__path__startswith=inner)
-            if taken:
-                homes = homes.exclude(pk__in=taken)
-            ids = list(homes.values_list("pk", flat=True)[:room])
-            if len(ids) < room:
-                # Those who live elsewhere but serve in a team here.
+        def fetch(places, teams, taken, room):
+            ids: list[int] = []
+            if places:
+                # Rings do not overlap, so nobody found here was found by an inner ring's home query; only one who
+                # serves in a team of an inner ring may come again, and is dropped (a large NOT IN costs more).
+                homes = category(Volunteer.objects.filter(home_node_id__in=places, status=VolunteerStatus.ACTIVE))
+                already = set(taken)
+                ids = [pk for pk in homes.values_list("pk", flat=True)[:room] if pk not in already]
+            if teams and len(ids) < room:
+                # Those who live elsewhere but serve in a team here. No DISTINCT: PostgreSQL would read every
+                # membership in volunteer order to produce it under a LIMIT; the rare duplicates go here.
                 members = category(
                     Membership.objects.filter(
-                        path_q("team__path", prefixes),
-                        status=MembershipStatus.ACTIVE,
-                        volunteer__status=VolunteerStatus.ACTIVE,
+                        team_id__in=teams, status=MembershipStatus.ACTIVE, volunteer__status=VolunteerStatus.ACTIVE
                     ),
                     "volunteer__",
                 )
-                if inner:
-                    members = members.exclude(team__path__startswith=inner)
                 if taken or ids:
                     members = members.exclude(volunteer_id__in=taken + ids)
-                ids += list(members.values_list("volunteer_id", flat=True).distinct()[: room - len(ids)])
+                for volunteer_id in members.values_list("volunteer_id", flat=True)[: room - len(ids)]:
+                    if volunteer_id not in ids:
+                        ids.append(volunteer_id)
             return ids
 
         return fetch
 
-    pool = _walk(rings, allowed, fetcher(True), POOL_LIMIT, []) if bit else []
+    pool = rings.walk(fetcher(True), POOL_LIMIT, []) if bit else []
     if len(pool) < limit:
-        pool += _walk(rings, allowed, fetcher(False), limit - len(pool), pool)
+        pool += rings.walk(fetcher(False), limit - len(pool), pool)
     return pool
 
 
-def _team_pool(need: Need, rings, allowed, limit: int) -> list[dict]:
+def _team_pool(need: Need, rings: _Rings, limit: int) -> list[dict]:
     # `"care"` with its quotes inside the JSON list's text: a lookup that works on SQLite and PostgreSQL alike.
     has_category = Q(service_categories__icontains=f'"{need.category}"')
     rows: dict[int, dict] = {}
@@ -267,15 +283,11 @@ def _team_pool(need: Need, rings, allowed, limit: int) -> list[dict]:
                "latitude", "longitude")  # fmt: skip
 
     def fetcher(matching: bool):
-        def fetch(prefixes, inner, taken, room):
-            qs = Team.objects.filter(
-                path_q("node__path", prefixes),
-                filing_status=FilingStatus.FILED,
-                node__status=NodeStatus.ACTIVE,
-                node__kind=NodeKind.TEAM,
-            ).filter(has_category if matching else ~has_category)
-            if inner:
-                qs = qs.exclude(node__path__startswith=inner)
+        def fetch(_places, teams, taken, room):
+            if not teams:
+                return []
+            qs = Team.objects.filter(node_id__in=teams, filing_status=FilingStatus.FILED)
+            qs = qs.filter(has_category if matching else ~has_category)
             if taken:
                 qs = qs.exclude(node_id__in=taken)
             fetched = list(qs.values(*columns)[:room])
@@ -284,9 +296,9 @@ def _team_pool(need: Need, rings, allowed, limit: int) -> list[dict]:
 
         return fetch
 
-    pool = _walk(rings, allowed, fetcher(True), POOL_LIMIT, [])
+    pool = rings.walk(fetcher(True), POOL_LIMIT, [])
     if len(pool) < limit:
-        _walk(rings, allowed, fetcher(False), limit - len(pool), pool)
+        rings.walk(fetcher(False), limit - len(pool), pool)
     return list(rows.values())
 
 
