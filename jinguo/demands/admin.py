@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from jinguo.core.admin import ReadOnlyAdmin
 
-from .models import CarePairing, CareRecipient, VisitLog
+from .models import CarePairing, CareRecipient, CloseOut, Complaint, Delivery, Evaluation, VisitLog
 
 # ---- care pairings (结对) ----------------------------------------------------------------------------------------
 
@@ -36,4 +36,39 @@ class VisitLogAdmin(ReadOnlyAdmin):
     list_display = ("pairing", "start_at", "end_at", "follow_up_needed", "created_at")
     list_filter = ("follow_up_needed",)
     raw_id_fields = ("pairing", "recorded_by")
+    show_full_result_count = False
+
+
+# ---- delivery and evaluation --------------------------------------------------------------------------------------
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("need", "volunteer", "method", "checked_in_at", "checked_out_at", "record")
+    list_filter = ("method",)
+    raw_id_fields = ("need", "assignment", "volunteer", "record", "recorded_by")
+    show_full_result_count = False
+
+
+@admin.register(CloseOut)
+class CloseOutAdmin(ReadOnlyAdmin):
+    list_display = ("need", "submitted_at", "submitted_by")
+    raw_id_fields = ("need", "submitted_by")
+    show_full_result_count = False
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(ReadOnlyAdmin):
+    list_display = ("need", "rating", "by_requester", "review", "created_at")
+    list_filter = ("rating", "review", "by_requester")
+    raw_id_fields = ("need", "entered_by", "reviewed_by")
+    show_full_result_count = False
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdmin):
+    # No complainant or text in the list: the admin opens one record when she must.
+    list_display = ("need", "status", "created_at", "concluded_at")
+    list_filter = ("status",)
+    raw_id_fields = ("need", "entered_by", "handled_by")
     show_full_result_count = False
