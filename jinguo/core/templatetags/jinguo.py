@@ -56,6 +56,10 @@ MENU = [
         ("志愿服务记录证明", "award", "certificates:list", "staff"),
     ], "staff"),
     ("供需对接", "hand-thumbs-up", [
+        ("服务需求", "inbox", "demands:need_list", "staff"),
+        ("需求审核", "clipboard-check", "demands:review_queue", "admin"),
+        ("服务菜单", "card-list", "demands:menu_list", "staff"),
+        ("待接需求", "hand-index", "demands:open_needs", "staff"),
         ("服务评价", "star-half", "demands:evaluation_list", "staff"),
         ("服务投诉", "chat-left-dots", "demands:complaint_list", "staff"),
         ("结对帮扶", "heart", "demands:care_recipient_list", "staff"),
@@ -70,6 +74,7 @@ MENU = [
         ("我的报名", "list-check", "activities:my_signups", "volunteer"),
         ("我的时长", "clock-history", "hours:mine", "volunteer"),
         ("我的证明", "award", "certificates:mine", "volunteer"),
+        ("待接需求", "hand-index", "demands:open_needs", "volunteer"),
         ("上门服务", "house-heart", "demands:delivery_mine", "volunteer"),
         ("我的结对", "heart", "demands:care_mine", "volunteer"),
         ("加入队伍", "people-fill", "volunteers:team_search", "volunteer"),
