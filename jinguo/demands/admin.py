@@ -6,7 +6,41 @@ from django.contrib import admin
 
 from jinguo.core.admin import ReadOnlyAdmin
 
-from .models import CarePairing, CareRecipient, CloseOut, Complaint, Delivery, Evaluation, VisitLog
+from .models import (
+    CarePairing,
+    CareRecipient,
+    CloseOut,
+    Complaint,
+    Delivery,
+    Evaluation,
+    MenuItem,
+    Need,
+    VisitLog,
+)
+
+# ---- needs and menus ------------------------------------------------------------------------------------------------
+
+
+@admin.register(Need)
+class NeedAdmin(ReadOnlyAdmin):
+    # No requester name, phone or address in the list (R23): the admin opens one record when she must.
+    list_display = ("number", "category", "node", "urgency", "source", "status", "created_at")
+    list_filter = ("status", "source", "urgency", "category")
+    search_fields = ("number",)
+    list_select_related = ("node",)
+    raw_id_fields = ("node", "requester_user", "menu_item", "reviewed_by", "escalated_to", "created_by")
+    show_full_result_count = False
+
+
+@admin.register(MenuItem)
+class MenuItemAdmin(ReadOnlyAdmin):
+    list_display = ("title", "team", "category", "area", "monthly_capacity", "is_active")
+    list_filter = ("is_active", "category")
+    search_fields = ("title",)
+    list_select_related = ("team", "area")
+    raw_id_fields = ("team", "area", "created_by")
+    show_full_result_count = False
+
 
 # ---- care pairings (结对) ----------------------------------------------------------------------------------------
 
