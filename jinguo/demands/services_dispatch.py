@@ -61,13 +61,15 @@ def _dispatch_link(need: Need) -> str:
 
 
 def _lock_need(need: Need) -> Need:
-    return Need.objects.select_for_update().select_related("node").get(pk=need.pk)
+    return Need.objects.select_for_update(of=("self",)).select_related("node").get(pk=need.pk)
 
 
 def _lock_assignment(assignment: Assignment) -> tuple[Assignment, Need]:
     """The need first, then the assignment: the same order as every other path, so two writers never deadlock."""
     need = _lock_need(assignment.need)
-    locked = Assignment.objects.select_for_update().select_related("team", "volunteer").get(pk=assignment.pk)
+    locked = (
+        Assignment.objects.select_for_update(of=("self",)).select_related("team", "volunteer").get(pk=assignment.pk)
+    )
     return locked, need
 
 
@@ -541,7 +543,7 @@ def rule_create(*, actor, data: dict) -> DispatchRule:
 
 @transaction.atomic
 def rule_update(*, actor, rule: DispatchRule, data: dict) -> DispatchRule:
-    rule = DispatchRule.objects.select_for_update().select_related("node").get(pk=rule.pk)
+    rule = DispatchRule.objects.select_for_update(of=("self",)).select_related("node").get(pk=rule.pk)
     if not get_scope(actor).covers(rule.node.path, "change"):
         raise PermissionDeniedError(f"「{rule.node.name}」的规则不在您的管理范围内。")
     merged = {key: getattr(rule, key) for key in RULE_FIELDS}
@@ -635,7 +637,7 @@ def _federation_chain(node: Node) -> list[Node]:
 
 def _sweep_one(need_id: int, now: datetime.datetime, counts: dict) -> None:
     with transaction.atomic():
-        need = Need.objects.select_for_update().select_related("node").filter(pk=need_id).first()
+        need = Need.objects.select_for_update(of=("self",)).select_related("node").filter(pk=need_id).first()
         if need is None or need.status not in WAITING:
             return
         limit = accept_limit(need)
