@@ -58,6 +58,9 @@ MENU = [
     ("供需对接", "hand-thumbs-up", [
         ("服务需求", "inbox", "demands:need_list", "staff"),
         ("需求审核", "clipboard-check", "demands:review_queue", "admin"),
+        ("派单待办", "send", "demands:dispatch_overview", "staff"),
+        ("自动派单规则", "sliders", "demands:dispatch_rules", "admin"),
+        ("队伍派单", "inbox-fill", "demands:inbox", "staff"),
         ("服务菜单", "card-list", "demands:menu_list", "staff"),
         ("待接需求", "hand-index", "demands:open_needs", "staff"),
         ("服务评价", "star-half", "demands:evaluation_list", "staff"),
@@ -75,6 +78,7 @@ MENU = [
         ("我的时长", "clock-history", "hours:mine", "volunteer"),
         ("我的证明", "award", "certificates:mine", "volunteer"),
         ("待接需求", "hand-index", "demands:open_needs", "volunteer"),
+        ("我的派单", "inbox-fill", "demands:inbox", "volunteer"),
         ("上门服务", "house-heart", "demands:delivery_mine", "volunteer"),
         ("我的结对", "heart", "demands:care_mine", "volunteer"),
         ("加入队伍", "people-fill", "volunteers:team_search", "volunteer"),
