@@ -286,3 +286,39 @@ def test_team_leader_manages_the_menu(world):
     assert outsider.post(reverse("demands:menu_set_active", args=[item.pk]), {"active": "1"}).status_code == 404
     item.refresh_from_db()
     assert item.is_active is False
+
+
+def test_i_want_to_take_it_claims_or_offers_through_dispatch(world, make_volunteer):
+    from jinguo.demands.models import Assignment
+
+    member = make_volunteer(team=world.team.node, name="滕接单", phone="13912346001")
+    claimable = svc.need_create(actor=world.district_admin, node=world.community, proxy=True,
+                                data=need_data("郝阿姨", "13912349001", "x"))
+    svc.need_review(actor=world.district_admin, need=claimable, accept=True, claimable=True)
+    offered = svc.need_create(actor=world.district_admin, node=world.community, proxy=True,
+                              data=need_data("郝阿姨", "13912349001", "x"))
+    svc.need_review(actor=world.district_admin, need=offered, accept=True)
+    client = Client()
+    client.force_login(member.user)
+    body = client.get(reverse("demands:open_needs")).content.decode()
+    assert body.count(">我想接单</button>") == 2
+    client.post(reverse("demands:open_need_take", args=[claimable.pk]))
+    client.post(reverse("demands:open_need_take", args=[offered.pk]))
+    got = {a.need_id: (a.mode, a.status, a.volunteer_id) for a in Assignment.objects.all()}
+    assert got == {claimable.pk: ("claim", "accepted", member.pk), offered.pk: ("offer", "offered", member.pk)}
+    # the leader takes one for her team
+    third = svc.need_review(actor=world.district_admin, accept=True, claimable=True, need=svc.need_create(
+        actor=world.district_admin, node=world.community, proxy=True, data=need_data("郝阿姨", "13912349001", "x")))
+    leader = Client()
+    leader.force_login(world.leader)
+    assert f'name="team" value="{world.team.node.pk}"' in leader.get(reverse("demands:open_needs")).content.decode()
+    leader.post(reverse("demands:open_need_take", args=[third.pk]), {"team": world.team.node.pk})
+    assert Assignment.objects.get(need=third).team_id == world.team.node.pk
+    # an outsider cannot reach a need outside her district
+    outsider = Client()
+    outsider.force_login(world.outsider_leader)
+    fourth = svc.need_review(actor=world.district_admin, accept=True, need=svc.need_create(
+        actor=world.district_admin, node=world.community, proxy=True, data=need_data("郝阿姨", "13912349001", "x")))
+    assert outsider.post(reverse("demands:open_need_take", args=[fourth.pk]),
+                         {"team": world.team_b.node.pk}).status_code == 404
+    assert not Assignment.objects.filter(need=fourth).exists()
