@@ -1,13 +1,11 @@
 """Delivery services: check-in and check-out by the volunteer herself or by her leader, the service record they
 write to the ledger, and the close-out report.
 
-The needs and accepted assignments here are built through the ORM (`make_need`, `accept`): the posting, review and
-dispatch services of the other parts of issue 4 are tested by their own suites; what this suite proves starts
-from an accepted need.
+The needs are posted and reviewed through part A's services and dispatched and accepted through part B's
+(`make_need`, `accept`); what this suite proves starts from an accepted need.
 """
 
 import datetime
-import itertools
 from unittest import mock
 
 import pytest
@@ -16,46 +14,52 @@ from django.utils import timezone
 from jinguo.core.errors import DomainError, PermissionDeniedError
 from jinguo.core.models import AuditLog
 from jinguo.hours.models import ServiceRecord
+from jinguo.orgs.choices import Role
+from jinguo.orgs.models import RoleAssignment
 from jinguo.volunteers import services as volunteer_services
 
 from .. import services_delivery as delivery
-from .. import stats
+from .. import services_dispatch, services_needs, stats
 from ..choices import AssignmentStatus, NeedStatus
 from ..models import Assignment, CloseOut, Delivery, Need, ProviderStats
 
-_numbers = itertools.count(1)
 
-
-def make_need(world, **overrides) -> Need:
-    n = next(_numbers)
-    data = {
-        "number": f"XQ2026{n:06d}",
-        "tracking_code": f"TC{n:06d}",
+def make_need(world, *, requester_user=None, latitude=None, longitude=None, review=True, **data) -> Need:
+    """庞阿婆's need at 湖滨社区, entered for her by the district admin and accepted for service (OPEN); `review=False`
+    leaves it SUBMITTED. A map point and her own account are set afterwards through the ORM: the staff entry form
+    (part A) takes neither."""
+    fields = {
         "category": "care",
         "description": "老人独自在家，需要有人上门陪同聊天、打扫卫生",
-        "node": world.community,
         "address": "湖滨南路 88 号 3 单元 502 室",
         "requester_name": "庞阿婆",
         "requester_phone": "13812345678",
-        "source": "self",
-        "status": NeedStatus.ACCEPTED,
+        "preferred_time": "周六上午",
+        "urgency": "normal",
+        **data,
     }
-    data.update(overrides)
-    return Need.objects.create(**data)
+    need = services_needs.need_create(actor=world.district_admin, node=world.community, proxy=True, data=fields)
+    if review:
+        need = services_needs.need_review(actor=world.district_admin, need=need, accept=True)
+    extra = {k: v for k, v in {"requester_user": requester_user, "latitude": latitude, "longitude": longitude}.items()
+             if v is not None}
+    if extra:
+        Need.objects.filter(pk=need.pk).update(**extra)
+    need.refresh_from_db()
+    return need
 
 
 def accept(need: Need, *, team=None, volunteer=None) -> Assignment:
-    """An accepted assignment, as part B's accept service leaves it (with the provider's load counted)."""
-    assignment = Assignment.objects.create(
-        need=need,
-        assignee_kind="team" if team is not None else "volunteer",
-        team=team,
-        volunteer=volunteer,
-        mode="dispatch",
-        status=AssignmentStatus.ACCEPTED,
-        responded_at=timezone.now(),
-    )
-    stats.accepted(assignment)
+    """Staff of the need's node dispatch it to the team (or the volunteer), whose leader (or she herself) accepts."""
+    admins = RoleAssignment.objects.current().filter(role=Role.FEDERATION_ADMIN).select_related("node", "user")
+    dispatcher = max((a for a in admins if need.node.path.startswith(a.node.path)), key=lambda a: a.node.depth).user
+    assignment = services_dispatch.need_dispatch(actor=dispatcher, need=need, team=team, volunteer=volunteer)
+    if team is not None:
+        taker = RoleAssignment.objects.current().filter(node=team, role=Role.TEAM_LEADER).first().user
+    else:
+        taker = volunteer.user
+    assignment = services_dispatch.assignment_accept(actor=taker, assignment=assignment)
+    need.refresh_from_db()
     return assignment
 
 
@@ -130,7 +134,7 @@ def test_only_members_of_the_team_itself_serve_its_need(world, make_volunteer):
 
 
 def test_a_need_not_accepted_cannot_be_checked_into(world, member):
-    need = make_need(world, status=NeedStatus.OPEN)
+    need = make_need(world)
     with pytest.raises(DomainError) as caught:
         delivery.delivery_check_in(actor=member.user, need=need, volunteer=member)
     assert caught.value.code == "not_in_service"
@@ -194,7 +198,7 @@ def test_check_out_writes_one_service_record_to_the_ledger(served, world):
 
 
 def test_a_vulnerable_person_s_address_stays_out_of_the_ledger(world, member):
-    need = make_need(world, vulnerable_mask=1 << 4)  # 家暴
+    need = make_need(world, vulnerable_flags=["violence"])
     accept(need, team=world.team.node)
     record = _visit(need, member).delivery.record
     assert record.place == "湖滨社区"

@@ -1,6 +1,6 @@
 """Evaluation once per need (by the requester or by staff for her), its review, complaints to a conclusion, and the
-provider figures they feed. Needs are built through the ORM and served through the delivery services (see
-test_delivery_services)."""
+provider figures they feed. Needs are posted, dispatched and accepted through parts A and B's services and served
+through the delivery services (see test_delivery_services)."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -162,7 +162,7 @@ def test_staff_record_a_complaint_for_her_and_outsiders_cannot(delivered, world)
 
 
 def test_a_need_never_served_has_nothing_to_complain_about(world):
-    need = make_need(world, status=NeedStatus.OPEN)
+    need = make_need(world)
     with pytest.raises(DomainError) as caught:
         feedback.complaint_create(actor=None, need=need, text="没人来", phone="13812345678")
     assert caught.value.code == "not_served"
