@@ -34,11 +34,14 @@ need is left out. Data scope: with `user`, only providers that user may see (the
 subtree); with `user=None` (the system, e.g. an automatic dispatch rule), the need's district subtree.
 
 Speed at a million volunteers: candidates are narrowed in SQL ring by ring, from the need's community outwards
-(community, street, district, city, …), each ring a path-prefix range on the org tree (an index range scan of
-nodes, then volunteers by home node or memberships by team) filtered by the category bit, until `POOL_LIMIT`
-providers are found; only when fewer than `limit` share the category are the nearest others added. Only that
-bounded pool is scored in Python. Ties within the last ring read are cut arbitrarily: the pool is the nearest
-`POOL_LIMIT`, not the best of a whole province.
+(community, street, district, city). The nodes of all rings are read first in one query (a path-prefix range on
+the tree's path index); then, per ring, volunteers by home node id (the (home_node, id) index) and by membership of
+the ring's teams (the (team, status) index), filtered by status and the category bit, with a LIMIT, until
+`POOL_LIMIT` are found; only when fewer than `limit` share the category are the nearest others added. Node ids,
+not a path pattern joined to the volunteers: PostgreSQL cannot estimate how many nodes a prefix matches and then
+scans the whole volunteer table. Only that bounded pool is read in full (figures and hours joined in one query) and
+scored in Python. Ties within the last ring read are cut arbitrarily: the pool is the nearest `POOL_LIMIT`, not the
+best of a whole city. No index was added for this: see docs/benchmarks.md (g).
 """
 
 import datetime
@@ -211,8 +214,7 @@ def _among(field: str, ids: list[int]) -> Q:
 
 class _Rings:
     """The node ids of each ring, nearest first, read in one query: federation nodes (where volunteers live) and
-    active teams apart. Ids, not a path pattern joined to the volunteers: PostgreSQL cannot estimate how many nodes
-    a prefix matches and would scan the whole volunteer table; with ids it walks the (home_node, id) index."""
+    active teams apart."""
 
     def __init__(self, rings: list[str], allowed):
         prefixes = _within(rings[-1], allowed)
