@@ -294,7 +294,7 @@ def render(meta: dict, g: dict) -> str:
             f"{r['cpu']['python_ms']} / {r['cpu']['postgresql_ms']} | {r['queries_max']} | {SERVICE_CATEGORY_LABELS.get(r['slowest_category'], r['slowest_category'])} | "
             f"{'达标' if r['p95_ms'] <= g['target_p95_ms'] else '**未达标**'} |"
         )
-    lines += ["", "最慢的两条 SQL（EXPLAIN ANALYZE，测量后执行，缓存已热）：", ""]
+    lines += ["", "测量中最慢的两条 SQL 及其计划（EXPLAIN ANALYZE，在全部计时结束后执行）：", ""]
     for q in g["slowest_queries"]:
         plan = "\n".join(q["plan"].splitlines()[:30])
         lines += [
