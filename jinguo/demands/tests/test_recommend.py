@@ -415,3 +415,20 @@ def test_queries_do_not_grow_with_the_pool(world, same, places):
 def test_unknown_kind_is_refused(world):
     with pytest.raises(ValueError, match="unknown candidate kind"):
         rank_candidates(make_need(world), kind="person")
+
+
+def test_team_form_takes_a_map_point_both_or_neither(world):
+    from jinguo.orgs.forms import TeamForm
+
+    def form(**point):
+        return TeamForm(data={"name": world.team.name, "tier": "1", **point}, tier_options=[(1, "总队")])
+
+    only_latitude = form(latitude="24.480000")
+    assert not only_latitude.is_valid()
+    assert only_latitude.errors["longitude"] == ["纬度和经度须同时填写，或都不填。"]
+    assert not form(latitude="91", longitude="118.1").is_valid()
+    both = form(latitude="24.480000", longitude="118.100000")
+    assert both.is_valid(), both.errors
+    org_services.team_update(actor=world.root_user, team=world.team, data=both.service_data())
+    world.team.refresh_from_db()
+    assert (world.team.latitude, world.team.longitude) == (Decimal("24.480000"), Decimal("118.100000"))
