@@ -12,6 +12,7 @@ export PYTHONUNBUFFERED := 1
 run: deps migrate demo
 	@$(PY) manage.py demo_accounts
 	@$(PY) manage.py demands_sweep --schedule
+	@$(PY) manage.py care_sweep --schedule
 	@echo "巾帼志愿服务平台: http://127.0.0.1:8000  (Ctrl-C 停止)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) manage.py db_worker --no-startup-delay --interval 0.5 --no-reload & \

@@ -145,7 +145,7 @@ def recipient_detail(request, pk):
         "details": details,
         "pairings": pairings,
         "can_change": scope.covers(recipient.node.path, "change"),
-        "breadcrumb_node": recipient.node if scope.is_staff_anywhere else None,
+        "breadcrumb_node": recipient.node if scope.covers(recipient.node.path) else None,
     }
     return render(request, "demands/care/recipient_detail.html", context)
 
@@ -258,7 +258,7 @@ def pairing_detail(request, pk):
         "can_log": pairing.is_active and (is_member or get_scope(request.user).covers(pairing.organiser.path, "change")),
         "end_form": ReasonForm(),
         "add_form": AddVolunteerForm(user=request.user),
-        "breadcrumb_node": pairing.recipient.node if get_scope(request.user).is_staff_anywhere else None,
+        "breadcrumb_node": pairing.recipient.node if get_scope(request.user).covers(pairing.recipient.node.path) else None,
     }
     return render(request, "demands/care/pairing_detail.html", context)
 

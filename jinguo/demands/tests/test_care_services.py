@@ -3,6 +3,7 @@ written to the hours ledger (one record per volunteer present, all or nothing), 
 overdue period), R23 detail visibility and the scoped querysets."""
 
 import datetime
+import io
 
 import pytest
 from django.core.management import call_command
@@ -364,6 +365,10 @@ def test_sweep_skips_ended_pairings_and_runs_from_the_command_and_the_task(world
     assert Notification.objects.filter(title="结对走访已逾期", user=first.user).count() == 0
     result = care_sweep_task.enqueue()  # the test settings run tasks at once
     assert result.return_value == 0
+    # The immediate backend of the tests cannot defer: --schedule says so and queues nothing (no endless chain).
+    out = io.StringIO()
+    call_command("care_sweep", "--schedule", stdout=out)
+    assert "未加入" in out.getvalue()
 
 
 # ---- R23 and the scoped querysets ---------------------------------------------------------------------------------

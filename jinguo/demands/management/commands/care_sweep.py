@@ -2,14 +2,14 @@
 once per overdue period.
 
 manage.py care_sweep              # run the sweep now (e.g. from cron, hourly)
-manage.py care_sweep --schedule   # queue it in the task worker, which then runs it every hour
+manage.py care_sweep --schedule   # queue it in the task worker, which then runs it every hour (`make run` does this)
 """
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from jinguo.demands import services_care
-from jinguo.demands.tasks_care import care_sweep_task
+from jinguo.demands.tasks_care import schedule_sweep
 
 
 class Command(BaseCommand):
@@ -20,8 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, schedule: bool = False, **options):
         if schedule:
-            care_sweep_task.enqueue(reschedule=True)
-            self.stdout.write("已加入任务队列：任务进程将每小时检查一次逾期走访。")
+            if schedule_sweep():
+                self.stdout.write("已加入任务队列：任务进程将每小时检查一次逾期走访。")
+            else:
+                self.stdout.write("未加入：已有一次检查在排队，或当前任务后端不支持定时（请用 cron 运行 care_sweep）。")
             return
         sent = services_care.care_sweep(now=timezone.now())
         self.stdout.write(f"已发送 {sent} 个结对的走访逾期提醒。")
