@@ -21,6 +21,8 @@ from django.views.decorators.http import require_POST
 from jinguo.core.errors import DomainError, PermissionDeniedError
 from jinguo.core.paging import paginate
 from jinguo.core.scope import get_scope
+from jinguo.orgs.choices import NodeKind
+from jinguo.orgs.models import Node
 from jinguo.volunteers.choices import MembershipStatus
 from jinguo.volunteers.models import Volunteer
 
@@ -77,7 +79,8 @@ def _figures_for(assignment: Assignment) -> dict:
 
 @login_required
 def delivery_mine(request):
-    """The needs she serves (given to her, or to a team she is an active member of), newest first."""
+    """The needs she serves (given to her, or to a team she is an active member of), newest first; and for a team's
+    leader, the needs his team accepted, each linking to the list he checks members in and out from."""
     volunteer = _own_volunteer(request)
     assignments = []
     if volunteer is not None:
@@ -95,9 +98,17 @@ def delivery_mine(request):
         open_visits = set(
             Delivery.objects.filter(volunteer=volunteer, checked_out_at__isnull=True).values_list("need_id", flat=True)
         )
+    # Needs accepted by the teams she leads (or that lie in the subtree she manages): the leader's list pages.
+    teams = Node.objects.restrict(request.user, "change").filter(kind=NodeKind.TEAM).values("pk")
+    led = list(
+        Assignment.objects.filter(team_id__in=teams, status__in=(AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED))
+        .select_related("need__node", "team")
+        .order_by("status", "-responded_at", "-id")[:50]
+    )
     context = {
         "volunteer": volunteer,
         "assignments": assignments,
+        "led": led,
         "open_visits": open_visits,
         "figures": feedback.provider_figures(volunteer=volunteer) if volunteer is not None else None,
     }

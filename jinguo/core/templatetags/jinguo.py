@@ -63,6 +63,7 @@ MENU = [
         ("队伍派单", "inbox-fill", "demands:inbox", "staff"),
         ("服务菜单", "card-list", "demands:menu_list", "staff"),
         ("待接需求", "hand-index", "demands:open_needs", "staff"),
+        ("队伍上门服务", "house-heart", "demands:delivery_mine", "staff"),
         ("服务评价", "star-half", "demands:evaluation_list", "staff"),
         ("服务投诉", "chat-left-dots", "demands:complaint_list", "staff"),
         ("结对帮扶", "heart", "demands:care_recipient_list", "staff"),

@@ -219,3 +219,11 @@ def test_her_list_of_needs_to_serve_and_her_figures(served, world, member):
     assert page.status_code == 200
     assert reverse("demands:delivery_need", args=[need.pk]) in body
     assert "平均评分" in body
+
+
+def test_the_leader_finds_his_team_s_needs_on_the_list_page(served, world):
+    need, _member = served
+    body = client_for(world.leader).get(reverse("demands:delivery_mine")).content.decode()
+    assert reverse("demands:delivery_leader", args=[need.pk]) in body
+    other = client_for(world.outsider_leader).get(reverse("demands:delivery_mine")).content.decode()
+    assert need.number not in other
