@@ -49,6 +49,27 @@ def can_see_details(user, recipient: CareRecipient) -> bool:
     return allowed
 
 
+def details_q(user, prefix: str = "") -> Q:
+    """`can_see_details` as a filter on recipients (or on rows reaching one through `prefix`, e.g. "recipient__"):
+    a search by name matches only those whose names she may see, so that a search cannot confirm who is cared
+    for (R23)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    q = Q(**{f"{prefix}pk__in": PairingMember.objects.filter(volunteer__user=user, left_at__isnull=True).values(
+        "recipient_id")})
+    roles = RoleAssignment.objects.current().filter(user=user).select_related("node")
+    led = [r.node_id for r in roles if r.role == Role.TEAM_LEADER]
+    if led:
+        active = CarePairing.objects.filter(organiser_id__in=led, status=PairingStatus.ACTIVE).values("recipient_id")
+        q |= Q(**{f"{prefix}pk__in": active})
+    for role in roles:
+        if role.role in STAFF_ROLES:
+            node = role.node
+            q |= Q(**{f"{prefix}node_id": node.pk})
+            q |= Q(**{f"{prefix}node__path__startswith": node.path, f"{prefix}node__depth": node.depth + 1})
+    return q
+
+
 def record_full_view(user, recipient: CareRecipient, where: str) -> None:
     """DESIGN principle 4: every full view of personal data is audited."""
     audit.record(

@@ -97,7 +97,7 @@ def recipient_list(request):
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
-            qs = qs.filter(name__contains=data["q"].strip())
+            qs = qs.filter(selectors.details_q(request.user), name__contains=data["q"].strip())
         if data["category"]:
             qs = qs.filter(category=data["category"])
         if data["paired"] == "yes":
@@ -203,7 +203,7 @@ def _pairing_rows(request, qs, form):
     if form.is_valid():
         data = form.cleaned_data
         if data.get("q"):
-            qs = qs.filter(recipient__name__contains=data["q"].strip())
+            qs = qs.filter(selectors.details_q(request.user, "recipient__"), recipient__name__contains=data["q"].strip())
         if data.get("status"):
             qs = qs.filter(status=data["status"])
         if data.get("overdue"):

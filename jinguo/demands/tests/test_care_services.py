@@ -382,7 +382,10 @@ def test_details_only_for_community_staff_its_parent_the_leader_and_the_paired(w
 
     def sees(user) -> bool:
         user = type(user).objects.get(pk=user.pk)  # a fresh object: no cached answer
-        return selectors_care.can_see_details(user, recipient)
+        answer = selectors_care.can_see_details(user, recipient)
+        # The same rule as a filter (used by searches by name) gives the same answer.
+        assert CareRecipient.objects.filter(selectors_care.details_q(user), pk=recipient.pk).exists() == answer
+        return answer
 
     assert sees(community_admin)
     assert sees(street_staff)

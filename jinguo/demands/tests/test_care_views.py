@@ -42,6 +42,10 @@ def test_recipient_list_masks_for_staff_without_detail_rights(world, setup):
     assert "139****1111" in page
     page = client_for(staff).get(url, {"q": "钟念慈", "category": "alone", "paired": "yes"}).content.decode()
     assert "钟念慈" in page
+    # Without the right to her details, a search by her name does not confirm that she is cared for (R23).
+    search = client_for(world.district_admin).get(url, {"q": "钟念慈"}).content.decode()
+    assert "钟**" not in search
+    assert "没有符合条件的结对对象" in search
     page = client_for(staff).get(url, {"paired": "no"}).content.decode()
     assert "钟念慈" not in page
     assert client_for(world.outsider_admin).get(url).content.decode().count("钟") == 0
