@@ -572,15 +572,13 @@ def matching_rules(need: Need):
 
 
 def _rule_candidate(rule: DispatchRule, need: Need):
-    """(team, score, reasons) for a rule: its named team, or the recommender's best team in the scope of the
-    person who made the rule (the rule acts for her)."""
+    """(team, score, reasons) for a rule: its named team, or the recommender's best team. The rule acts as the
+    system (`user=None`), for which the recommender stays within the need's own district."""
     if rule.team_id:
         return rule.team, None, [f"自动派单规则：{rule.node.name}指定队伍"]
-    if rule.created_by is None:
-        return None, None, []
     from .recommend import rank_candidates  # part D's module; imported here so that dispatch works without it
 
-    for candidate in rank_candidates(need, kind="team", user=rule.created_by, limit=5):
+    for candidate in rank_candidates(need, kind="team", user=None, limit=5):
         if candidate.team is not None and candidate.team.is_active:
             return candidate.team, candidate.score, [f"自动派单规则：{rule.node.name}推荐第一", *candidate.reasons]
     return None, None, []

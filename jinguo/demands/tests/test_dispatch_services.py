@@ -341,18 +341,30 @@ def test_rules_are_made_only_in_ones_own_scope(world):
 
 
 def test_a_rule_without_a_team_dispatches_to_the_recommenders_first_team(world):
-    recommend = pytest.importorskip("jinguo.demands.recommend", reason="part D's recommender is not committed yet")
+    """The recommender (part D) proposes filed teams only: world.subteam, which offers care, is filed."""
+    from jinguo.demands.recommend import rank_candidates
+    from jinguo.orgs import services as org_services
+
+    subteam = world.subteam.node.team
+    org_services.team_submit(actor=world.leader, team=subteam)
+    org_services.team_file(actor=world.district_admin, team=subteam)
     dispatch.rule_create(actor=world.district_admin, data={"node": world.district, "category": "care"})
     need = open_need(world, category="care")
-    ranked = recommend.rank_candidates(need, kind="team", user=world.district_admin, limit=5)
+    ranked = rank_candidates(need, kind="team", user=None, limit=5)
+    assert ranked
+    assert ranked[0].team.pk == world.subteam.node.pk
     a = dispatch.apply_rules(need)
-    if not ranked:
-        assert a is None
-        return
-    assert a.team_id == ranked[0].team.pk
-    assert a.mode == "auto"
-    assert a.rank_reasons[0] == "自动派单规则：思明区妇联推荐第一"
-    assert a.rank_reasons[1:] == ranked[0].reasons
+    assert (a.team_id, a.mode, a.score) == (world.subteam.node.pk, "auto", ranked[0].score)
+    assert a.rank_reasons == ["自动派单规则：思明区妇联推荐第一", *ranked[0].reasons]
+
+
+def test_a_rule_without_a_team_and_no_candidate_leaves_the_need_open(world):
+    """No filed team anywhere in the district: the recommender has nobody, the need waits for staff."""
+    dispatch.rule_create(actor=world.district_admin, data={"node": world.district})
+    need = open_need(world)
+    assert dispatch.apply_rules(need) is None
+    need.refresh_from_db()
+    assert need.status == "open"
 
 
 def test_the_audit_trail_names_who_did_what(world):
