@@ -7,11 +7,13 @@ from django.contrib import admin
 from jinguo.core.admin import ReadOnlyAdmin
 
 from .models import (
+    Assignment,
     CarePairing,
     CareRecipient,
     CloseOut,
     Complaint,
     Delivery,
+    DispatchRule,
     Evaluation,
     MenuItem,
     Need,
@@ -106,3 +108,24 @@ class ComplaintAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     raw_id_fields = ("need", "entered_by", "handled_by")
     show_full_result_count = False
+
+
+# ---- dispatch -----------------------------------------------------------------------------------------------------
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ("need", "assignee_kind", "team", "volunteer", "mode", "status", "offered_at", "respond_by")
+    list_filter = ("status", "mode", "assignee_kind")
+    search_fields = ("need__number",)
+    list_select_related = ("need", "team", "volunteer")
+    raw_id_fields = ("need", "team", "volunteer", "offered_by", "responded_by")
+    show_full_result_count = False
+
+
+@admin.register(DispatchRule)
+class DispatchRuleAdmin(ReadOnlyAdmin):
+    list_display = ("node", "category", "urgency", "team", "is_active", "created_at")
+    list_filter = ("is_active", "category", "urgency")
+    list_select_related = ("node", "team")
+    raw_id_fields = ("node", "team", "created_by")
