@@ -108,6 +108,7 @@ class CareRecipientWriteSerializer(serializers.Serializer):
     consent_by = serializers.CharField(max_length=50, required=False, help_text="同意接受帮扶的人（本人或监护人）")
     consent_relation = serializers.CharField(max_length=20, required=False, help_text="本人，或与本人的关系")
     consent_at = serializers.DateTimeField(required=False, help_text="同意时间，不填为现在")
+    is_active = serializers.BooleanField(required=False, help_text="在册；设为 false 前须先结束其结对")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

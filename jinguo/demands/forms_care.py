@@ -38,7 +38,7 @@ class RecipientForm(forms.ModelForm):
         model = CareRecipient
         fields = [
             "node", "name", "sex", "birth_year", "category", "other_category", "phone", "address", "guardian_name",
-            "guardian_relation", "guardian_phone", "notes", "consent_by", "consent_relation", "consent_at",
+            "guardian_relation", "guardian_phone", "notes", "consent_by", "consent_relation", "consent_at", "is_active",
         ]  # fmt: skip
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 3, "placeholder": "健康状况、家庭情况、需要注意的事项"}),
@@ -47,6 +47,7 @@ class RecipientForm(forms.ModelForm):
         help_texts = {
             "consent_by": "同意接受结对帮扶的人：本人，或其监护人（未成年人、无法自行决定者）",
             "consent_at": "留空为现在",
+            "is_active": "对象搬离、去世或不再需要帮扶时取消勾选（须先结束其结对）",
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -57,6 +58,8 @@ class RecipientForm(forms.ModelForm):
             base_depth=nodes.first().depth if nodes.exists() else 1,
         )
         self.fields["consent_at"].required = False
+        if self.instance.pk is None:
+            del self.fields["is_active"]  # a new recipient is on the roll
         self.fields["consent_by"].required = True
         self.fields["sex"].choices = [("", "未填"), *self.fields["sex"].choices[1:]]
 

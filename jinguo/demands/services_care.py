@@ -40,7 +40,7 @@ from .care_models import (
 logger = logging.getLogger("jinguo.care")
 RECIPIENT_FIELDS = (
     "name", "sex", "birth_year", "category", "other_category", "phone", "address", "guardian_name",
-    "guardian_relation", "guardian_phone", "notes", "consent_by", "consent_relation", "consent_at",
+    "guardian_relation", "guardian_phone", "notes", "consent_by", "consent_relation", "consent_at", "is_active",
 )  # fmt: skip
 MAX_INTERVAL_DAYS = 365
 MAX_VISIT_HOURS = 12
@@ -95,6 +95,7 @@ def _clean_recipient(data: dict) -> dict:
     if consent_at > timezone.now() + datetime.timedelta(minutes=5):
         raise DomainError("bad_consent_at", "同意时间不能晚于现在。", field="consent_at")
     clean["consent_at"] = consent_at
+    clean["is_active"] = bool(clean.get("is_active", True))
     return clean
 
 
@@ -130,6 +131,8 @@ def recipient_update(*, actor, recipient: CareRecipient, data: dict, node: Node 
     current = {key: getattr(recipient, key) for key in RECIPIENT_FIELDS}
     clean = _clean_recipient(current | data)
     changed = sorted(key for key, value in clean.items() if value != current[key])
+    if not clean["is_active"] and recipient.pairings.filter(status=PairingStatus.ACTIVE).exists():
+        raise DomainError("has_pairings", "该对象还有进行中的结对，请先结束结对再设为不在册。", field="is_active")
     if "consent_by" in changed or "consent_relation" in changed or "consent_at" in changed:
         clean["consent_recorded_by"] = actor
     for key, value in clean.items():
@@ -407,6 +410,7 @@ def visit_log_create(
     """Log one visit and write one service record per volunteer present, organised by the pairing's team or node.
     Whatever the ledger refuses (an overlapping record, a frozen volunteer, a future time) refuses the whole visit:
     nothing is written."""
+    pairing = _lock_pairing(pairing)  # first: retries sent at the same moment queue here, then find the first log
     idempotency_key = (idempotency_key or "").strip()[:64]
     if idempotency_key:
         earlier = VisitLog.objects.filter(idempotency_key=idempotency_key).first()
@@ -414,7 +418,6 @@ def visit_log_create(
             if earlier.pairing_id != pairing.pk:
                 raise DomainError("idempotency_conflict", "该提交编号已用于其他走访记录。")
             return earlier
-    pairing = _lock_pairing(pairing)
     _require_active(pairing)
     members = {m.volunteer_id: m for m in _current(pairing).select_related("volunteer")}
     present = list({v.pk: v for v in volunteers}.values())

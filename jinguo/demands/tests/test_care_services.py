@@ -120,6 +120,24 @@ def test_recipient_update_audits_the_fields_not_their_values(world):
     assert entry.summary == "修改结对帮扶对象：联系电话"
 
 
+def test_recipient_off_the_roll_only_without_active_pairings(world, make_volunteer):
+    recipient = make_recipient(world)
+    volunteer = make_volunteer(team=world.team.node)
+    pairing = make_pairing(world, recipient, [volunteer])
+    with pytest.raises(DomainError) as exc:
+        services_care.recipient_update(actor=world.district_admin, recipient=recipient, data={"is_active": False})
+    assert exc.value.code == "has_pairings"
+    recipient.refresh_from_db()
+    assert recipient.is_active
+    services_care.pairing_end(actor=world.district_admin, pairing=pairing, reason="对象搬离")
+    services_care.recipient_update(actor=world.district_admin, recipient=recipient, data={"is_active": False})
+    recipient.refresh_from_db()
+    assert not recipient.is_active
+    with pytest.raises(DomainError) as exc:
+        make_pairing(world, recipient, [volunteer])
+    assert exc.value.code == "inactive_recipient"
+
+
 # ---- pairings -----------------------------------------------------------------------------------------------------
 
 

@@ -79,10 +79,11 @@ def test_recipient_create_and_edit_pages(world, setup):
     assert CareRecipient.objects.filter(name="钟新").count() == 1
     edit = reverse("demands:care_recipient_edit", args=[created.pk])
     assert client_for(world.district_admin).get(edit).status_code == 403  # in scope, but not her details (R23)
-    response = client_for(staff).post(edit, {**data, "notes": "已改"})
+    response = client_for(staff).post(edit, {**data, "notes": "已改", "is_active": "on"})
     assert response.status_code == 302
     created.refresh_from_db()
     assert created.notes == "已改"
+    assert created.is_active
 
 
 def test_pairing_create_page(world, setup, make_volunteer):
