@@ -291,8 +291,9 @@ def test_a_second_offer_finds_the_need_taken(world, make_volunteer):
 def test_a_rule_naming_a_team_dispatches_a_need_as_it_opens(world):
     rule = dispatch.rule_create(actor=world.district_admin,
                                 data={"node": world.district, "category": "care", "team": world.team.node})
-    need = open_need(world, category="care", accept_deadline=None)
-    a = dispatch.apply_rules(need)
+    need = open_need(world, category="care")  # part A's review applies the rules
+    a = need.assignments.get()
+    assert dispatch.apply_rules(need) is None  # already dispatched: a second call changes nothing
     need.refresh_from_db()
     assert (a.mode, a.status, a.team_id, a.offered_by_id) == ("auto", "offered", world.team.node.pk, None)
     assert need.status == "dispatched"
@@ -309,18 +310,19 @@ def test_rules_that_do_not_match_leave_the_need_open_with_its_clock_started(worl
                          data={"node": world.district, "urgency": "critical", "team": world.team.node})
     dispatch.rule_create(actor=world.district_admin,
                          data={"node": world.district, "team": world.team.node, "is_active": False})
-    need = open_need(world, category="care", accept_deadline=None)
+    need = open_need(world, category="care")
     assert dispatch.apply_rules(need) is None
     need.refresh_from_db()
     assert need.status == "open"
     assert need.accept_deadline is not None
+    assert not need.assignments.exists()
 
 
 def test_the_most_specific_rule_wins(world):
     dispatch.rule_create(actor=world.district_admin, data={"node": world.district, "team": world.team.node})
     dispatch.rule_create(actor=world.district_admin,
                          data={"node": world.street, "category": "care", "team": world.subteam.node})
-    a = dispatch.apply_rules(open_need(world, category="care"))
+    a = open_need(world, category="care").assignments.get()
     assert a.team_id == world.subteam.node.pk
 
 
@@ -342,6 +344,7 @@ def test_rules_are_made_only_in_ones_own_scope(world):
 
 def test_a_rule_without_a_team_dispatches_to_the_recommenders_first_team(world):
     """The recommender (part D) proposes filed teams only: world.subteam, which offers care, is filed."""
+    from jinguo.demands import services_needs
     from jinguo.demands.recommend import rank_candidates
     from jinguo.orgs import services as org_services
 
@@ -349,11 +352,12 @@ def test_a_rule_without_a_team_dispatches_to_the_recommenders_first_team(world):
     org_services.team_submit(actor=world.leader, team=subteam)
     org_services.team_file(actor=world.district_admin, team=subteam)
     dispatch.rule_create(actor=world.district_admin, data={"node": world.district, "category": "care"})
-    need = open_need(world, category="care")
+    need = open_need(world, category="care", status="submitted")
     ranked = rank_candidates(need, kind="team", user=None, limit=5)
     assert ranked
     assert ranked[0].team.pk == world.subteam.node.pk
-    a = dispatch.apply_rules(need)
+    services_needs.need_review(actor=world.district_admin, need=need, accept=True)  # applies the rules
+    a = need.assignments.get()
     assert (a.team_id, a.mode, a.score) == (world.subteam.node.pk, "auto", ranked[0].score)
     assert a.rank_reasons == ["自动派单规则：思明区妇联推荐第一", *ranked[0].reasons]
 
