@@ -4,6 +4,7 @@ escalated needs in its subtree, and the dispatch rules. Views stay thin: service
 """
 
 import logging
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -176,9 +177,10 @@ def dispatch_page(request, pk):
 
 def _float(value):
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None
 
 
 @login_required
@@ -243,7 +245,8 @@ def overview(request):
     if request.GET.get("node", "").isdigit():
         node = Node.objects.restrict(request.user, "view").filter(pk=request.GET["node"]).first()
     if node is None and not scope.platform:
-        node = Node.objects.filter(path__in=scope.view_paths).order_by("path").first()
+        # Her highest federation node; a team leader alone has none and sees the needs her team serves.
+        node = Node.objects.filter(path__in=scope.view_paths).exclude(kind=NodeKind.TEAM).order_by("path").first()
     qs = Need.objects.restrict(request.user, "view").select_related("node", "escalated_to")
     if node is not None:
         qs = qs.filter(node__path__startswith=node.path)

@@ -224,3 +224,15 @@ def test_rules_are_made_toggled_and_kept_in_scope(world):
     assert response.status_code == 200  # the district is not among her choices
     assert DispatchRule.objects.count() == 1
     assert client(world.district_staff).get(reverse("demands:dispatch_rule_create")).status_code == 403
+
+
+def test_a_team_leader_overview_shows_what_her_team_serves(world):
+    need = open_need(world)
+    other = open_need(world)
+    dispatch.need_dispatch(actor=world.district_admin, need=need, team=world.team.node)
+    response = client(world.leader).get(reverse("demands:dispatch_overview"))
+    assert response.status_code == 200
+    assert response.context["node"] is None
+    listed = {n.pk for n in response.context["page_obj"]}
+    assert need.pk in listed
+    assert other.pk not in listed
