@@ -74,9 +74,17 @@ def _lock_assignment(assignment: Assignment) -> tuple[Assignment, Need]:
 
 
 def _node_admins(node: Node) -> list[int]:
-    return list(
-        RoleAssignment.objects.current().filter(node=node, role=Role.FEDERATION_ADMIN).values_list("user_id", flat=True)
-    )
+    """The federation admins of the node; a community without its own admin on the platform is looked after by the
+    nearest level above that has one, so that a message about its needs always reaches someone."""
+    for candidate in [node, *reversed(node.ancestors_list())]:
+        users = list(
+            RoleAssignment.objects.current()
+            .filter(node=candidate, role=Role.FEDERATION_ADMIN)
+            .values_list("user_id", flat=True)
+        )
+        if users:
+            return users
+    return []
 
 
 def team_leaders(team: Node) -> list[int]:

@@ -166,3 +166,11 @@ def test_scheduling_queues_one_periodic_run_and_each_run_queues_the_next(world):
     nxt = DBTaskResult.objects.get(task_path=tasks.demands_sweep_task.module_path, status="READY")
     assert nxt.run_after > row.run_after
     assert nxt.args_kwargs["kwargs"] == {"reschedule": True}
+
+
+def test_a_community_without_its_own_admin_has_the_reminder_go_up(world):
+    """湖滨社区 has no administrator on the platform here: the nearest level with one (思明区) is reminded."""
+    need = open_need(world)
+    dispatch.sweep(now=need.accept_deadline)
+    assert _titles(world.district_admin) == [f"接单提醒：{need.number}"]
+    assert _titles(world.city_admin) == []
