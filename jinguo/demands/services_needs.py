@@ -132,14 +132,19 @@ def clean_need_data(data: dict) -> dict:
 
 
 def node_staff_ids(node: Node) -> list[int]:
-    """The federation staff of the node and of its parent (a community often has no account of its own)."""
-    paths = [node.path, *node.ancestor_paths()[-1:]]
-    return list(
+    """Who is told of a new need: the federation staff of the community and of its street; where neither has
+    an account (common in villages), the staff of the nearest level above that has one."""
+    rows = list(
         RoleAssignment.objects.current()
-        .filter(node__path__in=paths, role__in=(Role.FEDERATION_ADMIN, Role.FEDERATION_STAFF))
-        .values_list("user_id", flat=True)
-        .distinct()
+        .filter(node__path__in=[*node.ancestor_paths(), node.path],
+                role__in=(Role.FEDERATION_ADMIN, Role.FEDERATION_STAFF))
+        .values_list("user_id", "node__depth")
     )
+    near = [user for user, depth in rows if depth >= node.depth - 1]
+    if near or not rows:
+        return sorted(set(near))
+    deepest = max(depth for _user, depth in rows)
+    return sorted({user for user, depth in rows if depth == deepest})
 
 
 def _announce(need: Need) -> None:

@@ -105,6 +105,15 @@ def test_self_posting_needs_a_proved_phone_and_proxy_needs_scope(world):
     assert (need.source, need.requester_phone, need.requester_user_id) == ("self", "13912349001", None)
 
 
+def test_without_community_staff_the_nearest_level_above_is_told(world):
+    need = proxy(world)
+    assert sorted(Notification.objects.values_list("user_id", "title")) == sorted([
+        (world.district_staff.pk, f"新的服务需求待审核：{need.number}"),
+        (world.district_admin.pk, f"新的服务需求待审核：{need.number}"),
+    ])
+    assert not Notification.objects.filter(user=world.city_admin).exists()
+
+
 def test_a_logged_in_resident_is_the_requester(world):
     need = svc.need_create(
         actor=world.nobody, node=world.community, data=need_data("郝阿姨", "13912349001", "x"), phone_proved=True
