@@ -9,6 +9,7 @@ from jinguo.orgs.models import Node
 
 from .choices import VULNERABLE_FLAGS, NeedSource, NeedStatus, Urgency
 from .models import MenuItem
+from .selectors import menu_area_choices
 
 # The resident's tiles: plain words and an icon for each service (codes of SERVICE_CATEGORIES).
 CATEGORY_TILES = [
@@ -238,7 +239,7 @@ class MenuItemForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Node.objects.restrict(user, "change").teams().active()
-        self.fields["area"].queryset = Node.objects.federations().active()
+        self.fields["area"].queryset = menu_area_choices(user)
         self.fields["area"].widget = forms.Select()
         if self.instance.pk:
             self.fields["team"].disabled = True

@@ -168,6 +168,23 @@ def menu_teams(user):
     return Node.objects.restrict(user, "change").teams().active()
 
 
+def menu_area_choices(user):
+    """The areas her menus may serve: the federation node each of her teams belongs to, and everything below it."""
+    team_paths = list(menu_teams(user).values_list("path", flat=True)[:500])
+    ancestors = {p[:i] for p in team_paths for i in range(Node.steplen, len(p), Node.steplen)}
+    federation = set(
+        Node.objects.filter(path__in=ancestors).exclude(kind=NodeKind.TEAM).values_list("path", flat=True)
+    )
+    roots = set()
+    for path in team_paths:
+        owners = [a for a in federation if path.startswith(a)]
+        if owners:
+            roots.add(max(owners, key=len))
+    q = path_q("path", roots)
+    nodes = Node.objects.federations().active()
+    return nodes.filter(q) if q is not None else nodes.none()
+
+
 # ---- open needs -------------------------------------------------------------------------------------------------
 
 

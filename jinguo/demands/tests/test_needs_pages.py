@@ -272,6 +272,9 @@ def test_team_leader_manages_the_menu(world):
     client.force_login(world.leader)
     body = {"team": world.team.node.pk, "category": "health", "title": "上门理发", "content": "为行动不便老人理发",
             "area": world.district.pk, "service_times": ["weekend"], "time_note": "每月第一个周六", "monthly_capacity": 8}
+    areas = set(client.get(reverse("demands:menu_create")).context["form"].fields["area"].queryset)
+    assert {world.district, world.street, world.community} <= areas
+    assert not areas & {world.city, world.other_district, world.other_community, world.team.node}
     response = client.post(reverse("demands:menu_create"), body)
     assert response.status_code == 302
     item = MenuItem.objects.get()
