@@ -14,6 +14,7 @@ id in a request body are looked up among those the caller can see: others are "i
 """
 
 import django_filters
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -479,13 +480,19 @@ class VisitLogViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         form.is_valid(raise_exception=True)
         data = form.validated_data
         key = (request.headers.get("Idempotency-Key") or "").strip()[:64]
-        replay = bool(key) and VisitLog.objects.filter(idempotency_key=key).exists()
-        visit = services.visit_log_create(
-            actor=request.user, pairing=data["pairing"], volunteers=data["volunteers"], start_at=data["start_at"],
-            end_at=data["end_at"], content=data["content"], situation=data.get("situation", ""),
-            follow_up_needed=data["follow_up_needed"], follow_up_note=data.get("follow_up_note", ""),
-            idempotency_key=key,
-        )  # fmt: skip
+        with transaction.atomic():
+            replay = False
+            if key:
+                # The pairing's row, locked first as the service locks it: retries sent at the same moment queue
+                # here, so the answer (201 made now, 200 made before) is right for each of them.
+                list(CarePairing.objects.select_for_update().filter(pk=data["pairing"].pk).values_list("pk", flat=True))
+                replay = VisitLog.objects.filter(idempotency_key=key).exists()
+            visit = services.visit_log_create(
+                actor=request.user, pairing=data["pairing"], volunteers=data["volunteers"], start_at=data["start_at"],
+                end_at=data["end_at"], content=data["content"], situation=data.get("situation", ""),
+                follow_up_needed=data["follow_up_needed"], follow_up_note=data.get("follow_up_note", ""),
+                idempotency_key=key,
+            )  # fmt: skip
         visit = self.base_queryset().get(pk=visit.pk)
         return Response(
             VisitLogSerializer(visit, context=self.get_serializer_context()).data,
