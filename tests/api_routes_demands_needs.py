@@ -8,7 +8,7 @@ API_TARGETS = {
 }
 
 API_TARGET_IDS = {
-    "need": lambda t: {t.need.pk, t.submitted_need.pk},
+    "need": lambda t: {t.need.pk, t.open_need.pk, t.submitted_need.pk},
     "menu-item": lambda t: {t.menu_item.pk},
 }
 
@@ -33,10 +33,12 @@ API_WRITE_DATA = {
          "monthly_capacity": 3},
     ],
     ("menu-item", "deactivate"): lambda t: [{}],
+    ("menu-item", "partial_update"): lambda t: [{"title": "越权改名"}, {"monthly_capacity": 99}],
 }
 
 API_OWNER_SEES = {
     "need": lambda t: t.need.pk,
+    ("need", "open"): lambda t: t.open_need.pk,
     "menu-item": lambda t: t.menu_item.pk,
 }
 

@@ -110,6 +110,22 @@ class NeedWriteSerializer(serializers.Serializer):
         )
 
 
+class OpenNeedSerializer(serializers.Serializer):
+    """An open need as volunteers see it: nothing personal."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    summary = serializers.CharField(help_text="公开摘要")
+    category = serializers.CharField(help_text="服务类别")
+    community = serializers.CharField(help_text="社区（村）")
+    date = serializers.DateField(allow_null=True, help_text="希望服务日期")
+    preferred_time = serializers.CharField()
+    urgency = serializers.CharField()
+    urgency_display = serializers.CharField()
+    claimable = serializers.BooleanField(help_text="可抢单")
+    created_at = serializers.DateTimeField()
+
+
 class ReviewSerializer(serializers.Serializer):
     accept = serializers.BooleanField(help_text="true 受理；false 不予受理（须填原因）")
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, help_text="不予受理原因")
@@ -170,6 +186,22 @@ class NeedViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         node = data.pop("node")
         need = services_needs.need_create(actor=request.user, data=data, node=node, proxy=True)
         return self._respond(need, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="待接需求（匿名）",
+        description="志愿者和队伍可以申请承接的需求：本人所在区县、已审核受理、尚未派出。只含公开摘要、类别、社区、日期和"
+        "紧急程度，不含任何联系人信息。申请接单见派单接口。",
+        parameters=[OpenApiParameter("category", OpenApiTypes.STR), OpenApiParameter("urgency", OpenApiTypes.STR)],
+        responses=OpenNeedSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], filterset_class=None)
+    def open(self, request):
+        qs = selectors.open_needs_for(request.user).order_by("-created_at", "-id")
+        for name in ("category", "urgency"):
+            if request.query_params.get(name):
+                qs = qs.filter(**{name: request.query_params[name]})
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(OpenNeedSerializer([selectors.anonymised(n) for n in page], many=True).data)
 
     @extend_schema(summary="审核需求（R8）", parameters=[NEED_ID], request=ReviewSerializer, responses=NeedSerializer)
     @action(detail=True, methods=["post"])
@@ -269,6 +301,23 @@ class MenuItemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         data = dict(form.validated_data)
         team = data.pop("team")
         return self._respond(services_needs.menu_item_create(actor=request.user, team=team, data=data), 201)
+
+    @extend_schema(
+        summary="修改服务项目", parameters=[MENU_ID], request=MenuItemWriteSerializer, responses=MenuItemSerializer
+    )
+    def partial_update(self, request, pk=None):
+        item = self.get_object()
+        form = MenuItemWriteSerializer(data=request.data, partial=True, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        if "team" in form.validated_data:
+            raise serializers.ValidationError({"team": ["队伍不能修改。"]})
+        current = {
+            "category": item.category, "title": item.title, "content": item.content, "area": item.area,
+            "service_times": item.service_times, "time_note": item.time_note,
+            "monthly_capacity": item.monthly_capacity,
+        }
+        data = {**current, **form.validated_data}
+        return self._respond(services_needs.menu_item_update(actor=request.user, item=item, data=data))
 
     @extend_schema(summary="下架服务项目", parameters=[MENU_ID], request=None, responses=MenuItemSerializer)
     @action(detail=True, methods=["post"])

@@ -85,3 +85,27 @@ def test_menu_items(world):
     assert api(world.outsider_leader).post(f"/api/v1/menu-items/{pk}/deactivate/").status_code == 404
     assert api(world.leader).post(f"/api/v1/menu-items/{pk}/deactivate/").json()["is_active"] is False
     assert MenuItem.objects.get().is_active is False
+
+
+def test_open_needs_are_anonymised_and_menu_items_can_be_changed(world, needs, make_volunteer):
+    flagged, _plain, theirs = needs
+    svc.need_review(actor=world.district_admin, need=flagged, accept=True, public_summary="需要法律咨询")
+    svc.need_review(actor=world.outsider_admin, need=theirs, accept=True)
+    member = make_volunteer(team=world.team.node, name="滕接口", phone="13912347010")
+    body = api(member.user).get("/api/v1/needs/open/").json()
+    assert [(r["id"], r["summary"]) for r in body["results"]] == [(flagged.pk, "需要法律咨询")]
+    text = str(body)
+    for secret in ("闵接口", "13912347001", "湖滨南路接口巷1号", "家暴"):
+        assert secret not in text
+    assert api(world.nobody).get("/api/v1/needs/open/").json()["results"] == []
+
+    item = svc.menu_item_create(actor=world.leader, team=world.team.node, data={
+        "category": "health", "title": "上门量血压", "content": "每周六", "area": world.district,
+        "monthly_capacity": 5,
+    })  # fmt: skip
+    url = f"/api/v1/menu-items/{item.pk}/"
+    assert api(world.outsider_leader).patch(url, {"title": "越权"}, format="json").status_code == 404
+    response = api(world.leader).patch(url, {"monthly_capacity": 9, "area": world.street.pk}, format="json")
+    assert (response.json()["monthly_capacity"], response.json()["area"]["id"]) == (9, world.street.pk)
+    item.refresh_from_db()
+    assert (item.title, item.monthly_capacity) == ("上门量血压", 9)
