@@ -20,6 +20,7 @@ urlpatterns = [
     path("needs/<int:pk>/", v.need_detail, name="need_detail"),
     path("needs/<int:pk>/review/", v.need_review, name="need_review"),
     path("needs/<int:pk>/cancel/", v.need_cancel, name="need_cancel"),
+    path("needs/poster/<int:pk>/", v.help_poster, name="help_poster"),
     # team leaders: service menus (no price: R11)
     path("menus/", v.menu_list, name="menu_list"),
     path("menus/new/", v.menu_create, name="menu_create"),

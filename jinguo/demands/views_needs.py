@@ -12,6 +12,7 @@ Staff pages: the need list (filters, paging), proxy entry (代录, no code), the
 full or masked), cancel; menus for team leaders; open needs for volunteers and teams (anonymised) with 我想接单.
 """
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -424,6 +425,18 @@ def need_cancel(request, pk):
     need = _staff_need(request, pk)
     _run(request, services_needs.need_cancel, "需求已撤销。", need=need, reason=request.POST.get("reason", ""))
     return redirect("demands:need_detail", pk=need.pk)
+
+
+@login_required
+def help_poster(request, pk):
+    """A printable poster for the community's door: scan the QR code and the community is already filled in."""
+    _require_staff(request)
+    community = get_object_or_404(
+        Node.objects.restrict(request.user, "view").filter(kind="community", status="active"), pk=pk
+    )
+    url = request.build_absolute_uri(reverse("demands:help") + f"?c={community.pk}")
+    qr_svg = segno.make(url, error="m").svg_inline(scale=8, omitsize=True, border=2)
+    return render(request, "demands/needs/poster.html", {"community": community, "url": url, "qr_svg": qr_svg})
 
 
 # ---- staff: menus -----------------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ ROUTES = [
     Route("demands:need_detail", kwargs=lambda t: {"pk": t.submitted_need.pk}, secrets=need_and_code_secrets),
     Route("demands:need_review", kwargs=lambda t: {"pk": t.submitted_need.pk}, methods=("POST",),
           data=lambda t: {"decision": "reject", "reason": "越权退回"}),
+    Route("demands:help_poster", kwargs=lambda t: {"pk": t.community.pk}, secrets=lambda t: [t.community.name]),
     Route("demands:need_cancel", kwargs=lambda t: {"pk": t.need.pk}, methods=("POST",),
           data=lambda t: {"reason": "越权撤销"}),
     Route("demands:menu_list", secrets=menu_secrets, extra={"outsider_ok": OWN_SCOPE, "owner": "leader"}),

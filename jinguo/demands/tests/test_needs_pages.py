@@ -325,3 +325,13 @@ def test_i_want_to_take_it_claims_or_offers_through_dispatch(world, make_volunte
     assert outsider.post(reverse("demands:open_need_take", args=[fourth.pk]),
                          {"team": world.team_b.node.pk}).status_code == 404
     assert not Assignment.objects.filter(need=fourth).exists()
+
+
+def test_community_poster_links_to_the_help_page_with_the_community(world):
+    client = Client()
+    client.force_login(world.district_admin)
+    body = client.get(reverse("demands:help_poster", args=[world.community.pk])).content.decode()
+    assert f"http://testserver/demands/help/?c={world.community.pk}" in body
+    assert 'class="segno"' in body
+    client.force_login(world.outsider_admin)
+    assert client.get(reverse("demands:help_poster", args=[world.community.pk])).status_code == 404
