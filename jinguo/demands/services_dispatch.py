@@ -716,7 +716,7 @@ def _sweep_one(need_id: int, now: datetime.datetime, counts: dict) -> None:
             counts["escalated"] += 1
 
 
-def sweep(*, now: datetime.datetime | None = None) -> dict:
+def sweep(now: datetime.datetime | None = None) -> dict:
     """Keep the time limits of every waiting need: remind, expire offers, escalate. Each need in its own short
     transaction; what was done is recorded on the need, so a second run at the same moment does nothing."""
     now = now or timezone.now()
