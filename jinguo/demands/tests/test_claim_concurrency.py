@@ -4,11 +4,13 @@ The need's row lock makes them take turns: the first finds it open and takes it,
 "已被其他志愿者/队伍接单". A dispatcher racing the claimers is one more contender, not a second winner. SQLite
 serialises writers, so there the same outcome is checked sequentially."""
 
+import json
 import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
+from django.test import Client
 
 from jinguo.core import crypto
 from jinguo.core.errors import DomainError
@@ -118,3 +120,22 @@ def test_claims_one_after_another_have_one_winner(world):
             results.append(exc)
     winner = _check_one_winner(need, results, 5)
     assert winner.volunteer.name == "抢单0"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are tested on PostgreSQL")
+def test_thirty_phones_press_take_at_once_through_the_api(world):
+    """The same through the REST API, each phone logged in beforehand: one 201, every other a 400 that says why."""
+    need = open_need(world, claimable=True)
+    clients = []
+    for volunteer in make_people(world, 30, "p"):
+        c = Client()
+        c.force_login(volunteer.user)
+        clients.append(c)
+    url = f"/api/v1/dispatch/{need.pk}/take/"
+    responses = burst([lambda c=c: c.post(url, json.dumps({}), content_type="application/json") for c in clients])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [400] * 29
+    refusals = [r.json() for r in responses if r.status_code == 400]
+    assert all(body == {"code": "already_taken", "detail": "已被其他志愿者/队伍接单。"} for body in refusals)
+    assert Assignment.objects.filter(need=need).count() == 1
