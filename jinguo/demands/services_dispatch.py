@@ -728,5 +728,8 @@ def sweep(now: datetime.datetime | None = None) -> dict:
         .values_list("pk", flat=True)
     )
     for need_id in list(candidates):
-        _sweep_one(need_id, now, counts)
+        try:
+            _sweep_one(need_id, now, counts)
+        except Exception:  # one broken need must not hold up the time limits of all the others
+            logger.exception("dispatch sweep failed for need %s", need_id)
     return counts
