@@ -22,7 +22,8 @@ from django.utils import timezone
 from PIL import Image
 
 from jinguo.core.sms import MemorySmsBackend
-from jinguo.demands.models import Assignment, Evaluation, Need
+from jinguo.demands.models import Assignment, Evaluation, Need, ProviderStats
+from jinguo.demands.stats import rebuild_provider_stats
 from jinguo.hours.models import ServiceRecord
 from jinguo.orgs import services as org_services
 from jinguo.orgs.choices import Role
@@ -192,3 +193,7 @@ def test_need_from_posting_to_evaluation(new_page, world, make_volunteer, settin
     assert need.status == "evaluated"
     assignment.refresh_from_db()
     assert assignment.status == "completed"
+    # The team's figures (what the recommender reads) moved with the facts.
+    figures = ProviderStats.objects.get(team=team.node)
+    assert (figures.open_count, figures.done_count, figures.rating_sum, figures.rating_count) == (0, 1, 5, 1)
+    assert rebuild_provider_stats(fix=False) == []
