@@ -40,10 +40,10 @@ API_WRITE_DATA = {
     ],
     ("care-pairing", "end"): lambda t: [{"reason": "越权结束"}],
     ("care-pairing", "add_volunteer"): lambda t: [{"volunteer": t.applicant.pk, "make_lead": True}],
-    ("care-pairing", "remove_volunteer"): lambda t: [{"volunteer": t.volunteer.pk}],
-    ("care-pairing", "set_lead"): lambda t: [{"volunteer": t.volunteer.pk}],
+    ("care-pairing", "remove_volunteer"): lambda t: [{"volunteer": t.server.pk}],
+    ("care-pairing", "set_lead"): lambda t: [{"volunteer": t.server.pk}],
     ("care-visit", "create"): lambda t: [
-        {"pairing": t.care_pairing.pk, "volunteers": [t.volunteer.pk], "start_at": _iso(-3), "end_at": _iso(-2.95),
+        {"pairing": t.care_pairing.pk, "volunteers": [t.server.pk], "start_at": _iso(-3), "end_at": _iso(-2.95),
          "content": "越权走访"},
     ],
 }

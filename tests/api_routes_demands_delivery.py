@@ -17,7 +17,7 @@ API_TARGET_IDS = {
 }
 
 API_LIST_QUERIES = {
-    "delivery": lambda t: [{}, {"need": t.delivered_need.pk}, {"volunteer": t.volunteer.pk}, {"open": "true"}],
+    "delivery": lambda t: [{}, {"need": t.delivered_need.pk}, {"volunteer": t.server.pk}, {"open": "true"}],
     "closeout": lambda t: [{}],
     "evaluation": lambda t: [{}, {"need": t.delivered_need.pk}, {"review": "pending"}, {"rating": 2}],
     "complaint": lambda t: [{}, {"need": t.delivered_need.pk}, {"status": "open"}],
@@ -27,7 +27,7 @@ API_WRITE_DATA = {
     ("delivery", "check_in"): lambda t: [{"need": t.serving_need.pk}],
     ("delivery", "check_out"): lambda t: [{"need": t.serving_need.pk}],
     ("delivery", "roster"): lambda t: [
-        {"need": t.serving_need.pk, "action": "out", "volunteers": [t.volunteer.pk]},
+        {"need": t.serving_need.pk, "action": "out", "volunteers": [t.server.pk]},
         {"need": t.serving_need.pk, "action": "in", "volunteers": [t.outsider_volunteer.pk]},
     ],
     ("closeout", "create"): lambda t: [{"need": t.serving_need.pk, "summary": "越权结案"}],

@@ -102,4 +102,6 @@ def test_the_batch_runs_as_a_job_with_a_zip(targets, django_capture_on_commit_ca
     assert (job.user, job.status) == (t.leader, "succeeded")
     with zipfile.ZipFile(io.BytesIO(open(job.result_path, "rb").read())) as archive:
         pdfs = [name for name in archive.namelist() if name.endswith(".pdf")]
-    assert len(pdfs) == 1  # t.volunteer is the only one with counted hours in the team
+    # The team's members with counted hours: t.volunteer (its activity) and t.server (issue 4's home visit and
+    # care visit, both organised by the team).
+    assert sorted(name.split("-", 1)[1] for name in pdfs) == sorted([f"{t.volunteer.name}.pdf", f"{t.server.name}.pdf"])

@@ -61,13 +61,15 @@ class CheckMethod(models.TextChoices):
 
     QR = "qr", "扫码签到"
     CODE = "code", "数字签到码"
+    # Her own check-in on her phone at a home visit (上门服务): her login, and her position when she shares it.
+    PHONE = "phone", "本人手机签到"
     ROSTER = "roster", "队长名单签到"
     DECLARED = "declared", "本人申报（队长审核）"
     CORRECTION = "correction", "更正"
     IMPORT = "import", "补录"
 
 
-SELF_METHODS = (CheckMethod.QR, CheckMethod.CODE)
+SELF_METHODS = (CheckMethod.QR, CheckMethod.CODE, CheckMethod.PHONE)
 
 
 class AttendanceStatus(models.TextChoices):

@@ -29,6 +29,9 @@ from .models import Assignment, MenuItem, Need
 FEDERATION_ROLES = (Role.FEDERATION_ADMIN, Role.FEDERATION_STAFF)
 
 
+SERVED = (AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED)
+
+
 def _parent_path(node: Node) -> str:
     return node.path[: -Node.steplen] if node.depth > 1 else node.path
 
@@ -59,9 +62,13 @@ class Viewer:
         return need.node.path in self.role_paths or _parent_path(need.node) in self.role_paths
 
     def is_provider(self, need: Need) -> bool:
-        """She serves the need: a live or completed assignment names her, or a team she leads or belongs to."""
+        """She serves the need: a live or completed assignment names her, or a team she leads or belongs to.
+
+        For a need flagged under R23 an offer is not enough: the details reach a provider only once she has
+        accepted it (she decides from the public summary), so that dispatching to the wrong team leaks nothing."""
+        statuses = SERVED if need.is_sensitive else SERVED_OR_LIVE
         for assignment in need.assignments.all():
-            if assignment.status not in SERVED_OR_LIVE:
+            if assignment.status not in statuses:
                 continue
             if assignment.team_id and (assignment.team_id in self.led_teams or assignment.team_id in self.member_teams):
                 return True

@@ -40,9 +40,9 @@ from . import stats
 from .choices import AssignmentStatus, NeedStatus
 from .models import Assignment, CloseOut, CloseOutPhoto, Delivery, Need
 
-# Her own check-in on her phone. The activities app's check methods have no "own phone" value; the nearest one
-# that keeps the record marked as her own (R27) is the code method. See the issue notes: a PHONE method is wanted.
-SELF_METHOD = CheckMethod.CODE
+# Her own check-in on her phone: counted as her own (R27); without a position at either end the record is held
+# for the organiser's review (R28: no evidence of presence but her word).
+SELF_METHOD = CheckMethod.PHONE
 ROSTER_METHOD = CheckMethod.ROSTER
 # A position sent with a check-in must lie this close to the need's map point (when the need has one).
 MAX_DISTANCE_M = 1000
@@ -214,6 +214,14 @@ def _record_method(delivery: Delivery, out_method: str) -> str:
     return delivery.method if delivery.method != SELF_METHOD else out_method
 
 
+def _evidence_flags(delivery: Delivery, out_method: str) -> tuple[str, ...]:
+    """R28: her own check-in and check-out with no position at either end prove nothing but her word."""
+    own = delivery.method == SELF_METHOD and out_method == SELF_METHOD
+    if own and delivery.in_latitude is None and delivery.out_latitude is None:
+        return ("no_location",)
+    return ()
+
+
 def _content(need: Need) -> str:
     return f"{need.get_category_display()}（服务需求 {need.number}）"
 
@@ -256,6 +264,7 @@ def delivery_check_out(
             # Her own check-out: she is no staff of the organiser; her check-in on her own account is the proof.
             # The leader's roster goes through the ledger's own check of his scope.
             check_scope=method != SELF_METHOD,
+            extra_flags=_evidence_flags(delivery, method),
         )
     except DomainError as exc:
         still = "服务结束后再签退即可。" if exc.code == "too_short" else "本次签退未记录，仍为已签到状态。"

@@ -180,6 +180,7 @@ def record_create(
     content: str = "",
     evaluation: str = "",
     check_scope: bool = True,
+    extra_flags: tuple[str, ...] = (),
 ) -> ServiceRecord:
     """Append a record. `check_scope=False` only for her own check-out, where the scan proved her presence and the
     organiser is the activity's (the check-in service has checked both)."""
@@ -200,6 +201,7 @@ def record_create(
     _check_overlap(volunteer, start_at, end_at)
     day = timezone.localtime(start_at).date()
     flags = _flags(volunteer_id=volunteer.pk, day=day, hours=hours, actor=actor, method=method)
+    flags += [flag for flag in extra_flags if flag in FLAG_TEXT and flag not in flags]  # the caller's R28 evidence
     reasons = [FLAG_TEXT[f] for f in flags]
     if volunteer.status == VolunteerStatus.PENDING:
         reasons.insert(0, HELD_PENDING)

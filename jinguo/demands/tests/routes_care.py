@@ -23,7 +23,7 @@ def pairing(t) -> dict:
 
 
 def member(t) -> dict:
-    return {"pk": t.care_pairing.pk, "volunteer_pk": t.volunteer.pk}
+    return {"pk": t.care_pairing.pk, "volunteer_pk": t.server.pk}
 
 
 def recipient_data(t) -> dict:
@@ -38,7 +38,7 @@ def pairing_data(t) -> dict:
 
 def visit_data(t) -> dict:
     day = timezone.localdate() - datetime.timedelta(days=3)
-    return {"volunteers": [str(t.volunteer.pk)], "day": day.isoformat(), "start": "09:00", "end": "10:00",
+    return {"volunteers": [str(t.server.pk)], "day": day.isoformat(), "start": "09:00", "end": "10:00",
             "content": "越权走访", "idempotency_key": "outsider-visit"}
 
 

@@ -9,7 +9,7 @@ OWN_LIST = "她自己的列表：外人看到的是自己范围内的（空）�
 
 
 def her_user(t):
-    return t.volunteer.user
+    return t.server.user
 
 
 def served(t) -> dict:
@@ -28,7 +28,7 @@ ROUTES = [
     Route("demands:delivery_leader", served, secrets=delivery_secrets, extra={"owner": "leader"}),
     Route(
         "demands:delivery_roster", served, methods=("POST",), secrets=delivery_secrets,
-        data=lambda t: {"action": "out", "volunteer": t.volunteer.pk},
+        data=lambda t: {"action": "out", "volunteer": t.server.pk},
     ),
     Route(
         "demands:closeout_form", delivered, methods=("GET", "POST"), secrets=delivery_secrets,

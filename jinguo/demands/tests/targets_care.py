@@ -2,8 +2,8 @@
 
     care_staff      湖滨社区's federation admin: she may see the recipient's details (R23) and edit her
     care_recipient  厉结对, an empty-nest elder of t.community, entered by care_staff with her own consent
-    care_pairing    one-to-one, weekly, world.team responsible, t.volunteer the lead (arranged by the district admin)
-    care_visit      t.volunteer's visit yesterday, logged by herself: one service record
+    care_pairing    one-to-one, weekly, world.team responsible, t.server the lead (arranged by the district admin)
+    care_visit      t.server's visit yesterday, logged by herself: one service record
 """
 
 import datetime
@@ -31,11 +31,11 @@ def build(t) -> None:
     today = timezone.localdate()
     t.care_pairing = services_care.pairing_create(
         actor=t.district_admin, recipient=t.care_recipient, organiser=t.team.node, kind="one",
-        volunteers=[t.volunteer], start_date=today - datetime.timedelta(days=20), frequency="weekly",
+        volunteers=[t.server], start_date=today - datetime.timedelta(days=20), frequency="weekly",
     )  # fmt: skip
     start = (timezone.now() - datetime.timedelta(days=1)).replace(hour=2, minute=0, second=0, microsecond=0)
     t.care_visit = services_care.visit_log_create(
-        actor=t.volunteer.user, pairing=t.care_pairing, volunteers=[t.volunteer], start_at=start,
+        actor=t.server.user, pairing=t.care_pairing, volunteers=[t.server], start_at=start,
         end_at=start + datetime.timedelta(hours=1, minutes=30), content="上门陪伴聊天，打扫卫生", situation="秘密近况：血压偏高",
     )  # fmt: skip
 

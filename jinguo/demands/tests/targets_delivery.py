@@ -1,11 +1,11 @@
 """Scope-coverage targets: delivery and evaluation (part C of issue 4), all inside 思明区, built through the
 services as they happen in life (posting and review: part A; dispatch and acceptance: part B).
 
-    delivered_need    卜秘送's need at t.community, dispatched to world.team and accepted by its leader; t.volunteer
+    delivered_need    卜秘送's need at t.community, dispatched to world.team and accepted by its leader; t.server
                       served it five days ago (checked in and out herself: t.delivery, its record), the leader
                       closed it out with one photo (t.closeout_photo), 卜秘送 rated it with her phone
                       (t.evaluation, pending review) and the district admin recorded a complaint for her (t.complaint)
-    serving_need      车秘访's need, accepted by world.team; t.volunteer is checked in right now (t.open_delivery)
+    serving_need      车秘访's need, accepted by world.team; t.server is checked in right now (t.open_delivery)
 """
 
 import datetime
@@ -42,7 +42,7 @@ def build(t) -> None:
     """Add this part's objects inside 思明区 to `t`."""
     start = (timezone.now() - datetime.timedelta(days=5)).replace(hour=1, minute=0, second=0, microsecond=0)
     need = _need(t, "卜秘送", "13912340201", "湖滨东路送达小区3号")
-    her = {"actor": t.volunteer.user, "need": need, "volunteer": t.volunteer}
+    her = {"actor": t.server.user, "need": need, "volunteer": t.server}
     with mock.patch("django.utils.timezone.now", return_value=start):
         services_delivery.delivery_check_in(**her)
     with mock.patch("django.utils.timezone.now", return_value=start + datetime.timedelta(hours=2)):
@@ -62,7 +62,7 @@ def build(t) -> None:
 
     t.serving_need = _need(t, "车秘访", "13912340202", "湖滨西路来访小区4号")
     t.open_delivery = services_delivery.delivery_check_in(
-        actor=t.volunteer.user, need=t.serving_need, volunteer=t.volunteer
+        actor=t.server.user, need=t.serving_need, volunteer=t.server
     ).delivery
 
 

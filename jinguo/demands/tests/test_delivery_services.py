@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from jinguo.core.errors import DomainError, PermissionDeniedError
 from jinguo.core.models import AuditLog
-from jinguo.hours.models import ServiceRecord
+from jinguo.hours import ledger
+from jinguo.hours.models import ServiceRecord, VolunteerHours
 from jinguo.orgs.choices import Role
 from jinguo.orgs.models import RoleAssignment
 from jinguo.volunteers import services as volunteer_services
@@ -75,13 +76,21 @@ def served(world, member):
     return need, assignment, member
 
 
-def _visit(need, volunteer, *, hours=2, start=None):
-    """She checks herself in and, `hours` later, out; returns the check-out result."""
+def hours_of(volunteer):
+    return sum(row.hours for row in VolunteerHours.objects.filter(volunteer=volunteer))
+
+
+HERE = {"latitude": "24.470000", "longitude": "118.100000"}
+
+
+def _visit(need, volunteer, *, hours=2, start=None, position=HERE):
+    """She checks herself in and, `hours` later, out (sharing her position unless `position` is empty); returns
+    the check-out result."""
     start = start or (timezone.now() - datetime.timedelta(hours=hours + 1)).replace(second=0, microsecond=0)
     with at(start):
-        delivery.delivery_check_in(actor=volunteer.user, need=need, volunteer=volunteer)
+        delivery.delivery_check_in(actor=volunteer.user, need=need, volunteer=volunteer, **position)
     with at(start + datetime.timedelta(hours=hours)):
-        return delivery.delivery_check_out(actor=volunteer.user, need=need, volunteer=volunteer)
+        return delivery.delivery_check_out(actor=volunteer.user, need=need, volunteer=volunteer, **position)
 
 
 # ---- check-in ---------------------------------------------------------------------------------------------------
@@ -96,7 +105,7 @@ def test_her_first_check_in_starts_the_service_and_a_repeat_writes_nothing(serve
     need.refresh_from_db()
     assert need.status == NeedStatus.IN_SERVICE
     row = Delivery.objects.get()
-    assert (row.assignment, row.volunteer, row.method, row.recorded_by) == (assignment, member, "code", None)
+    assert (row.assignment, row.volunteer, row.method, row.recorded_by) == (assignment, member, "phone", None)
     assert (str(row.in_latitude), str(row.in_longitude)) == ("24.470000", "118.100000")
 
     again = delivery.delivery_check_in(actor=member.user, need=need, volunteer=member)
@@ -190,11 +199,26 @@ def test_check_out_writes_one_service_record_to_the_ledger(served, world):
     assert record.entered_by_other is False  # R27: her own check-in and check-out
     assert result.message == "签退成功，本次服务 2.00 小时。"
 
+    assert (record.method, record.get_method_display()) == ("phone", "本人手机签到")
+
     # A second check-out finds nothing open: refused, no second record.
     with pytest.raises(DomainError) as caught:
         delivery.delivery_check_out(actor=member.user, need=need, volunteer=member)
     assert caught.value.code == "not_checked_in"
     assert ServiceRecord.objects.count() == 1
+
+
+def test_her_word_alone_is_held_for_review(served, world):
+    """R28: her own check-in and check-out without a position at either end: the record is written, but held for
+    the organiser's review with the reason shown, not counted."""
+    need, _assignment, member = served
+    result = _visit(need, member, hours=2, position={})
+    record = ServiceRecord.objects.get()
+    assert (record.status, record.flags, record.hold_reason) == ("held", ["no_location"], "签到无位置信息")
+    assert result.message == "签退成功，服务时长 2.00 小时已记录，待审核：签到无位置信息"
+    assert hours_of(member) == 0
+    ledger.record_release(actor=world.district_admin, record=record)  # the level above the organising team
+    assert hours_of(member) == 2
 
 
 def test_a_vulnerable_person_s_address_stays_out_of_the_ledger(world, member):

@@ -66,7 +66,7 @@ def test_her_phone_page_shows_where_to_go_and_checks_her_in_and_out(served):
         response = client.post(url, {"action": "in"}, follow=True)
     assert "无需重复签到" in response.content.decode()
     assert Delivery.objects.count() == 1
-    response = client.post(url, {"action": "out"}, follow=True)
+    response = client.post(url, {"action": "out", "latitude": "24.470000", "longitude": "118.100000"}, follow=True)
     assert "签退成功，本次服务 2.00 小时" in response.content.decode()
     assert ServiceRecord.objects.get().volunteer == member
     assert "服务结束后请签退" not in response.content.decode()

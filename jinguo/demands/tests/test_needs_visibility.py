@@ -81,12 +81,17 @@ def test_r23_matrix(world, people, who, flagged, unflagged):
     assert selectors.can_see_details(user, plain) is unflagged
 
 
-def test_the_volunteer_serving_it_and_the_requester_see_it(world, people):
+def test_the_volunteer_serving_it_and_the_requester_see_it_once_she_accepts(world, people):
     need = make_need(world, ["violence", "elderly_alone"])
     volunteer = people["assigned"]
     assert selectors.can_see_details(volunteer.user, need) is False
-    Assignment.objects.create(need=need, assignee_kind="volunteer", volunteer=volunteer, mode="dispatch",
-                              status="offered")
+    offer = Assignment.objects.create(need=need, assignee_kind="volunteer", volunteer=volunteer, mode="dispatch",
+                                      status="offered")
+    # Offered is not serving yet: she decides from the public summary, the details come with her acceptance.
+    assert selectors.can_see_details(volunteer.user, need) is False
+    offer.status = "accepted"
+    offer.save(update_fields=["status"])
+    need = type(need).objects.get(pk=need.pk)  # no prefetched assignments
     assert selectors.can_see_details(volunteer.user, need) is True
     assert selectors.can_see_details(None, need) is False
     own = svc.need_create(actor=world.nobody, node=world.community, phone_proved=True,
