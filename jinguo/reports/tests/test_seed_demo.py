@@ -1,7 +1,8 @@
 """`seed_demo` builds the demo data set through the services: consistent counters, the two seed alliances with
 their tiers, every filing state, demo accounts whose scopes are what the README promises, the service-hour loop
-(activities, sign-ups, counted records, a certificate that verifies); `--once` is idempotent and a refused run
-changes nothing."""
+(activities, sign-ups, counted records, a certificate that verifies), supply and demand (needs in every state,
+menus, a dispatch rule, care pairings) with caches that agree with their sources; `--once` is idempotent and a
+refused run changes nothing."""
 
 import datetime
 from decimal import Decimal
@@ -19,12 +20,26 @@ from jinguo.activities.selectors import activities_open_to, insurance_covers
 from jinguo.certificates.models import Certificate, CertificateStatus
 from jinguo.core.ids import parse_resident_id
 from jinguo.core.models import AuditLog
+from jinguo.demands import selectors as demand_selectors
+from jinguo.demands.care_models import CarePairing, CareRecipient, PairingStatus, VisitLog
+from jinguo.demands.choices import (
+    AssigneeKind,
+    AssignmentMode,
+    AssignmentStatus,
+    ComplaintStatus,
+    EvaluationReview,
+    NeedSource,
+    NeedStatus,
+)
+from jinguo.demands.models import Assignment, Complaint, Delivery, DispatchRule, MenuItem, Need, ProviderStats
+from jinguo.demands.stats import rebuild_provider_stats
 from jinguo.hours import ledger
 from jinguo.hours.models import NodeHours, RecordStatus, ServiceRecord, VolunteerHours
 from jinguo.orgs.choices import FilingStatus, NodeKind, ReportStatus
 from jinguo.orgs.models import Node, ReportingYear, Team
 from jinguo.orgs.selectors import subtree_counts
 from jinguo.orgs.services import rebuild_counters
+from jinguo.reports.management.commands._demo_demands import DEMO_RESIDENT_PHONE
 from jinguo.reports.management.commands.seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_VOLUNTEER_PHONE
 from jinguo.volunteers.choices import DisputeStatus, MembershipStatus, VolunteerStatus
 from jinguo.volunteers.models import IdentityDispute, Membership, Volunteer
@@ -172,11 +187,17 @@ def test_seed_demo_builds_consistent_data_and_once_is_idempotent(client):
 
     check_accounts(client)
     check_service_loop(client)
+    check_demands(client)
     listing = StringIO()
     call_command("demo_accounts", stdout=listing)
     lines = listing.getvalue().splitlines()
     assert lines[0] == "演示账号（统一密码 Jinguo@2026，仅用于演示数据）："
-    assert [line.split()[0] for line in lines[2:]] == [a[0] for a in DEMO_ACCOUNTS]
+    assert [line.split()[0] for line in lines[2:-1]] == [a[0] for a in DEMO_ACCOUNTS]
+    waiting = Need.objects.get(status=NeedStatus.DELIVERED)
+    assert lines[-1] == (
+        f"居民演示（无需登录）：/demands/help/status/ 或 /demands/rate/，查询码 {waiting.tracking_code}，"
+        f"手机号 {DEMO_RESIDENT_PHONE}"
+    )
 
     # --once on a seeded database changes nothing; without it the command refuses and changes nothing.
     before = snapshot()
@@ -278,7 +299,7 @@ def check_service_loop(client):
 
     # The finished ones: twenty records for twelve confirmed volunteers, all counted (R25: nobody unconfirmed),
     # four ticked on the roster by the leader and marked as entered by someone else (R27); one no-show.
-    records = ServiceRecord.objects.filter(organiser=team)
+    records = ServiceRecord.objects.filter(organiser=team, activity__isnull=False)
     assert records.count() == 20
     assert set(records.values_list("status", flat=True)) == {RecordStatus.VERIFIED}
     assert len(set(records.values_list("volunteer_id", flat=True))) == 12
@@ -293,15 +314,19 @@ def check_service_loop(client):
     assert sorted(set(records.values_list("hours", flat=True))) == [Decimal("1.50"), Decimal("2.00"), Decimal("2.50")]
     assert records.filter(hours=Decimal("1.50")).count() == 1  # she left the legal-aid stand 55 minutes early
 
-    # The caches agree with the ledger, and with the records of this loop.
+    # The caches agree with the ledger. The loop's own hours; the team also organised two home services (four
+    # records, see check_demands), and she also served a need and visited her pairing (1.5 h each).
     assert ledger.rebuild_hours(fix=False) == []
     total = records.aggregate(h=Sum("hours"))["h"]
     assert total == Decimal("46.00")  # 7 × 2.5 h, 6 × 2.5 h + 1.5 h, 6 × 2 h
-    assert NodeHours.objects.filter(node=team).aggregate(h=Sum("hours"), n=Sum("records")) == {"h": total, "n": 20}
-    assert VolunteerHours.objects.aggregate(h=Sum("hours"))["h"] == total
+    assert NodeHours.objects.filter(node=team).aggregate(h=Sum("hours"), n=Sum("records")) == {
+        "h": total + Decimal("9.00"),  # 2 × 2 h + 2 × 2.5 h
+        "n": 24,
+    }
+    assert VolunteerHours.objects.aggregate(h=Sum("hours"))["h"] == ServiceRecord.objects.aggregate(h=Sum("hours"))["h"]
     assert VolunteerHours.objects.filter(volunteer=me).aggregate(h=Sum("hours"), n=Sum("records")) == {
-        "h": Decimal("5.00"),
-        "n": 2,
+        "h": Decimal("8.00"),
+        "n": 4,
     }
 
     # Her certificate: issued by the team from her two counted records, valid on the public page.
@@ -324,6 +349,129 @@ def check_service_loop(client):
     )
     assert facts["total_hours"] == Decimal("5.00")
     assert "有效" in response.content.decode()
+
+
+def check_demands(client):
+    """Supply and demand in 思明区: menus, a need in every state, R23 masking, an overdue need escalated, a dispatch
+    rule, care pairings with a visit in the ledger and an overdue one; the cached figures agree with their sources;
+    the pages show it to the demo accounts."""
+    team, squad = node("思明区巾帼志愿服务队"), node("湖滨社区关爱空巢老人小队")
+    me = Volunteer.objects.get(user__username="volunteer")
+    now = timezone.now()
+
+    menus = MenuItem.objects.filter(is_active=True)
+    assert sorted(menus.values_list("team__name", flat=True)) == [team.name] * 3 + [squad.name]
+    rule = DispatchRule.objects.get()
+    assert (rule.node.name, rule.category, rule.team, rule.is_active) == ("思明区妇联", "legal", team, True)
+
+    needs = Need.objects.all()
+    assert all(n.node.path.startswith(node("思明区妇联").path) for n in needs)
+    by_status = {}
+    for need in needs:
+        by_status.setdefault(need.status, []).append(need)
+    assert {s: len(v) for s, v in by_status.items()} == {
+        NeedStatus.SUBMITTED: 1, NeedStatus.REJECTED: 1, NeedStatus.OPEN: 3, NeedStatus.DISPATCHED: 1,
+        NeedStatus.ACCEPTED: 1, NeedStatus.DELIVERED: 1, NeedStatus.EVALUATED: 2,
+    }  # fmt: skip
+    (rejected,) = by_status[NeedStatus.REJECTED]
+    assert rejected.reject_reason.startswith("您反映的是楼道照明和漏水维修")
+
+    # Open: one waiting for dispatch, one open for claiming, one overdue that the sweep reminded and escalated.
+    overdue = [n for n in by_status[NeedStatus.OPEN] if n.accept_deadline < now]
+    assert len(overdue) == 1
+    (overdue,) = overdue
+    assert (overdue.escalation_level, overdue.escalated_to.name, overdue.reminded_at is not None) == (1, "中华街道", True)
+    assert [n.claimable for n in by_status[NeedStatus.OPEN]].count(True) == 1
+
+    # Dispatched by the legal rule, waiting for the leader's answer within its time limit.
+    (dispatched,) = by_status[NeedStatus.DISPATCHED]
+    offer = Assignment.objects.get(need=dispatched)
+    assert (offer.mode, offer.status, offer.team, dispatched.category) == (
+        AssignmentMode.AUTO, AssignmentStatus.OFFERED, team, "legal"
+    )
+    assert offer.respond_by > now
+
+    # Accepted by the leader for the 湖滨 squad: an old woman living alone (R23).
+    (accepted,) = by_status[NeedStatus.ACCEPTED]
+    assert accepted.vulnerable_flags == ["elderly_alone"]
+    assert Assignment.objects.get(need=accepted).team == squad
+    # The district's admin holds no role at the community or its street: masked; 林晓燕 is in the squad serving it.
+    sees = {u: demand_selectors.can_see_details(user(u), accepted) for u in ("admin", "sm_admin", "staff", "volunteer")}
+    assert sees == {"admin": True, "sm_admin": False, "staff": False, "volunteer": True}
+    assert demand_selectors.can_see_details(user("sm_admin"), overdue)  # not flagged: the district sees it in full
+
+    # Delivered by 林晓燕 herself (her own check-in with her position: counted as her own), waiting for the rating.
+    (delivered,) = by_status[NeedStatus.DELIVERED]
+    assert delivered.requester_phone == DEMO_RESIDENT_PHONE
+    assignment = Assignment.objects.get(need=delivered)
+    assert (assignment.assignee_kind, assignment.volunteer, assignment.status) == (
+        AssigneeKind.VOLUNTEER, me, AssignmentStatus.COMPLETED
+    )
+    visit = Delivery.objects.select_related("record").get(need=delivered)
+    assert (visit.record.status, visit.record.entered_by_other, visit.record.hours) == (
+        RecordStatus.VERIFIED, False, Decimal("1.50")
+    )
+    assert delivered.closeout.summary
+
+    # Rated: a menu order rated 5 and confirmed by the district; a 2 entered by staff, with a complaint in hand.
+    happy, unhappy = sorted(by_status[NeedStatus.EVALUATED], key=lambda n: -n.evaluation.rating)
+    assert (happy.source, happy.menu_item.title, happy.evaluation.rating, happy.evaluation.review) == (
+        NeedSource.MENU, "家庭教育指导（亲子沟通）", 5, EvaluationReview.CONFIRMED
+    )
+    assert (unhappy.evaluation.rating, unhappy.evaluation.by_requester, unhappy.evaluation.review) == (
+        2, False, EvaluationReview.PENDING
+    )
+    complaint = Complaint.objects.get()
+    assert (complaint.need, complaint.status, complaint.handled_by) == (unhappy, ComplaintStatus.HANDLING, user("sm_admin"))
+    served = ServiceRecord.objects.filter(delivery__need__in=[happy, unhappy])
+    assert (served.count(), set(served.values_list("method", "entered_by_other", "organiser"))) == (
+        4, {(CheckMethod.ROSTER, True, team.pk)}
+    )
+
+    # Care: 林晓燕 leads a weekly pairing with a visit in the ledger; the other pairing's visit is overdue and reminded.
+    assert CareRecipient.objects.count() == 2
+    pairing = CarePairing.objects.get(members__volunteer=me, members__is_lead=True)
+    (logged,) = VisitLog.objects.filter(pairing=pairing)
+    records = ServiceRecord.objects.filter(care_visit__visit=logged)
+    assert (records.count(), set(records.values_list("status", "organiser", "method"))) == (
+        2, {(RecordStatus.VERIFIED, squad.pk, CheckMethod.DECLARED)}
+    )
+    assert pairing.next_due > timezone.localdate()
+    lapsed = CarePairing.objects.exclude(pk=pairing.pk).get()
+    assert (lapsed.status, lapsed.organiser) == (PairingStatus.ACTIVE, squad)
+    assert lapsed.next_due < timezone.localdate() - datetime.timedelta(days=3)
+    assert lapsed.reminded_due == lapsed.next_due
+
+    # Every record of the demo is counted; the caches agree with the assignments, ratings and the ledger.
+    assert set(ServiceRecord.objects.values_list("status", flat=True)) == {RecordStatus.VERIFIED}
+    assert rebuild_provider_stats(fix=False) == []
+    assert ledger.rebuild_hours(fix=False) == []
+    figures = {(s.team_id, s.volunteer_id): (s.open_count, s.done_count, s.rating_sum, s.rating_count)
+               for s in ProviderStats.objects.all()}  # fmt: skip
+    assert figures == {(team.pk, None): (0, 2, 7, 2), (squad.pk, None): (1, 0, 0, 0), (None, me.pk): (0, 1, 0, 0)}
+
+    # What the demo accounts see on the pages.
+    def page(username, name, *args):
+        client.force_login(user(username))
+        response = client.get(reverse(name, args=args))
+        assert response.status_code == 200, (username, name)
+        return response.content.decode()
+
+    overview = page("sm_admin", "demands:dispatch_overview")
+    assert overdue.number in overview
+    assert dispatched.number in overview
+    detail = page("sm_admin", "demands:need_detail", accepted.pk)
+    assert accepted.requester_phone not in detail
+    assert accepted.requester_phone_masked in detail
+    assert accepted.address not in detail
+    assert dispatched.number in page("leader", "demands:inbox")
+    assert accepted.address in page("volunteer", "demands:delivery_need", accepted.pk)  # she serves it: R23
+    (claimable,) = [n for n in by_status[NeedStatus.OPEN] if n.claimable]
+    open_list = page("volunteer", "demands:open_needs")
+    assert claimable.public_summary in open_list
+    assert claimable.requester_phone not in open_list
+    assert page("volunteer", "demands:care_mine").count(pairing.recipient.name) >= 1
+    client.logout()
 
 
 def test_seed_demo_refuses_too_few_volunteers_and_leaves_nothing_behind():

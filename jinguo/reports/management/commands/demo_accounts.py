@@ -5,6 +5,7 @@ import unicodedata
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from ._demo_demands import DEMO_RESIDENT_PHONE, demo_resident_need
 from .seed_demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 
@@ -26,6 +27,12 @@ def account_table() -> list[str]:
     widths = [max(_width(row[i]) for row in rows) + 2 for i in range(3)]
     lines = [f"演示账号（统一密码 {DEMO_PASSWORD}，仅用于演示数据）："]
     lines += ["  " + "".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    need = demo_resident_need()
+    if need is not None:  # the resident's side needs no account: her tracking code and phone
+        lines.append(
+            f"居民演示（无需登录）：/demands/help/status/ 或 /demands/rate/，查询码 {need.tracking_code}，"
+            f"手机号 {DEMO_RESIDENT_PHONE}"
+        )
     return lines
 
 

@@ -11,6 +11,10 @@ they produced (counted: the volunteers confirmed their registrations, R25); thre
 with a waitlist, one risky with an insurance policy and sign-ups waiting for the leader, one open to everyone);
 and a 志愿服务记录证明 issued to 林晓燕 that verifies at /v/<code>/.
 
+Supply and demand in 思明区 (`_demo_demands`): service menus, needs in every state from 待审核 to 已评价 (one with a
+complaint, one flagged 空巢/独居老人, one overdue and escalated), a dispatch rule, and two care pairings (结对), one
+led by 林晓燕 with a past visit, one with its visit overdue.
+
 Everything is written through the services, so counters, numbers and the audit trail are what real use produces.
 The demo accounts share one published password: they exist only here, never in settings, and the command
 refuses to run under production settings.
@@ -29,6 +33,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from stdnum.cn import uscc
 
@@ -46,6 +51,8 @@ from jinguo.orgs.models import Node, ReportingYear, Team
 from jinguo.volunteers import services as vol_services
 from jinguo.volunteers.choices import HONOURS, MembershipStatus, VolunteerStatus
 from jinguo.volunteers.models import Membership, Volunteer
+
+from ._demo_demands import DemandsDemo
 
 User = get_user_model()
 
@@ -922,6 +929,7 @@ class DemoBuilder:
         self.build_reports()
         self.build_dispute()
         self.build_service_loop()
+        DemandsDemo(self, clock_at).build()
 
 
 def demo_exists() -> bool:
@@ -946,7 +954,9 @@ class Command(BaseCommand):
             raise CommandError("数据库中已有数据。演示数据只能载入空数据库；如只想在首次运行时载入，请加 --once。")
         started = time.monotonic()
         self.stdout.write("正在载入演示数据（全部为合成数据，不含真实人员信息）……")
-        with transaction.atomic():
+        # The demo's residents and volunteers have invented phone numbers: the texts the services send them (review
+        # answers, reminders) are kept in memory, not printed over the start-up output or sent to a gateway.
+        with override_settings(SMS_BACKEND="jinguo.core.sms.MemorySmsBackend"), transaction.atomic():
             DemoBuilder(seed=seed, volunteers=volunteers, out=self.stdout).build()
         self.stdout.write(
             self.style.SUCCESS(
