@@ -228,9 +228,14 @@ def service_area_paths(user) -> list[str] | None:
 
 def open_needs_for(user):
     """Open needs (accepted by the community, not yet taken) in her service area, newest first. Shown anonymised."""
+    return needs_in_service_area(user).filter(status=NeedStatus.OPEN)
+
+
+def needs_in_service_area(user):
+    """Every need in her service area, whatever its state (to tell her a need she tried to take is gone)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Need.objects.none()
-    qs = Need.objects.filter(status=NeedStatus.OPEN).select_related("node")
+    qs = Need.objects.select_related("node")
     paths = service_area_paths(user)
     if paths is None:
         return qs

@@ -33,8 +33,8 @@ from jinguo.core.text import is_mobile, normalise_phone
 from jinguo.orgs.models import Node
 from jinguo.volunteers.models import Volunteer
 
-from . import selectors, services_needs
-from .choices import VULNERABLE_FLAGS
+from . import selectors, services_dispatch, services_needs
+from .choices import VULNERABLE_FLAGS, NeedStatus
 from .forms_needs import (
     CATEGORY_TILES,
     CancelForm,
@@ -508,15 +508,6 @@ def menu_set_active(request, pk):
 # ---- volunteers and teams: open needs ---------------------------------------------------------------------------
 
 
-def _dispatch_service(name: str):
-    """Part B's take-a-need services, when present (imported late: another module owns them)."""
-    try:
-        from . import services_dispatch
-    except ImportError:
-        return None
-    return getattr(services_dispatch, name, None)
-
-
 @login_required
 def open_needs(request):
     form = OpenNeedFilterForm(request.GET or None)
@@ -533,7 +524,7 @@ def open_needs(request):
         role_assignments__revoked_at__isnull=True, kind="team",
     ).distinct())
     context = {"form": form, "page_obj": page, "rows": rows, "teams": teams,
-               "can_take": _dispatch_service("need_offer") is not None,
+               "can_take": True,
                "is_volunteer": Volunteer.objects.filter(user_id=request.user.pk).exists()}
     return render(request, "demands/needs/open_list.html", context)
 
@@ -542,10 +533,12 @@ def open_needs(request):
 @require_POST
 def open_need_take(request, pk):
     """我想接单: a claim on a claimable need, an offer for staff to confirm on any other (part B's services)."""
-    need = get_object_or_404(selectors.open_needs_for(request.user), pk=pk)
-    offer = _dispatch_service("need_offer")
-    if offer is None:
-        raise Http404
+    need = get_object_or_404(selectors.needs_in_service_area(request.user), pk=pk)
+    if need.status != NeedStatus.OPEN:
+        # Someone was faster (or staff dispatched it meanwhile): say so rather than a bare "not found".
+        messages.warning(request, f"需求 {need.number} 已被其他志愿者/队伍接单，或已由社区派单，请看看其他需求。")
+        return redirect(reverse("demands:open_needs"))
+    offer = services_dispatch.need_offer
     team = None
     team_pk = request.POST.get("team")
     if team_pk and team_pk.isdigit():

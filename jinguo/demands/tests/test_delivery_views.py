@@ -167,6 +167,19 @@ def test_the_resident_rates_with_her_code_and_phone(delivered):
     assert Evaluation.objects.get().rating == 5
 
 
+def test_her_status_page_leads_her_to_the_stars(delivered):
+    """From 查看我的需求 (code + phone) one tap reaches the rating page with her code and phone carried along."""
+    client = Client()
+    status = client.post(reverse("demands:help_status"), {"tracking_code": delivered.tracking_code,
+                                                           "phone": "13812345678"})
+    body = status.content.decode()
+    assert "服务已完成，请您说说满意不满意" in body
+    assert f'action="{reverse("demands:rate")}"' in body
+    assert f'name="tracking_code" value="{delivered.tracking_code}"' in body
+    stars = client.post(reverse("demands:rate"), {"tracking_code": delivered.tracking_code, "phone": "13812345678"})
+    assert stars.content.decode().count('name="rating"') == 5
+
+
 def test_too_many_wrong_pairs_lock_the_lookup(delivered):
     client = Client()
     url = reverse("demands:rate")

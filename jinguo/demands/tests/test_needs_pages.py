@@ -309,6 +309,13 @@ def test_i_want_to_take_it_claims_or_offers_through_dispatch(world, make_volunte
     client.post(reverse("demands:open_need_take", args=[offered.pk]))
     got = {a.need_id: (a.mode, a.status, a.volunteer_id) for a in Assignment.objects.all()}
     assert got == {claimable.pk: ("claim", "accepted", member.pk), offered.pk: ("offer", "offered", member.pk)}
+    # who comes second is told it is gone, and nothing changes
+    second = make_volunteer(team=world.team.node, name="滕晚到", phone="13912346002")
+    late = Client()
+    late.force_login(second.user)
+    body = late.post(reverse("demands:open_need_take", args=[claimable.pk]), follow=True).content.decode()
+    assert f"需求 {claimable.number} 已被其他志愿者/队伍接单" in body
+    assert Assignment.objects.filter(need=claimable).count() == 1
     # the leader takes one for her team
     third = svc.need_review(actor=world.district_admin, accept=True, claimable=True, need=svc.need_create(
         actor=world.district_admin, node=world.community, proxy=True, data=need_data("郝阿姨", "13912349001", "x")))
