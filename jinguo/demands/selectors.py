@@ -48,10 +48,13 @@ class Viewer:
         self._parents: dict[str, str] = {}
         if not self.active:
             self.role_paths, self.led_teams, self.member_teams = set(), set(), set()
+            self.led_paths = ()
             return
         roles = RoleAssignment.objects.current().filter(user_id=self.user_id, node__status=NodeStatus.ACTIVE)
         self.role_paths = set(roles.filter(role__in=FEDERATION_ROLES).values_list("node__path", flat=True))
-        self.led_teams = set(roles.filter(role=Role.TEAM_LEADER).values_list("node_id", flat=True))
+        led = list(roles.filter(role=Role.TEAM_LEADER).values_list("node_id", "node__path"))
+        self.led_teams = {pk for pk, _path in led}
+        self.led_paths = tuple(path for _pk, path in led)  # a leader answers for the teams under hers too
         self.member_teams = set(
             Membership.objects.filter(volunteer__user_id=self.user_id, status=MembershipStatus.ACTIVE)
             .values_list("team_id", flat=True)
@@ -71,6 +74,8 @@ class Viewer:
             if assignment.status not in statuses:
                 continue
             if assignment.team_id and (assignment.team_id in self.led_teams or assignment.team_id in self.member_teams):
+                return True
+            if assignment.team_id and self.led_paths and assignment.team.path.startswith(self.led_paths):
                 return True
             if assignment.volunteer_id and assignment.volunteer.user_id == self.user_id:
                 return True

@@ -157,3 +157,18 @@ def test_open_needs_are_those_of_her_district_and_anonymised(world, people):
     assert "需要法律咨询" in body
     for secret in ("闵敏感", "13912348888", "湖滨南路隐私巷9号", "家暴", "闵外区"):
         assert secret not in body
+
+
+def test_the_leader_of_the_team_above_sees_what_her_sub_team_serves(world, people):
+    """She may accept for a team under hers and check its members in (parts B and C): she sees the details too; the
+    sub-team's leader does not see what the team above serves."""
+    need = make_need(world, ["elderly_alone"])
+    Assignment.objects.create(need=need, assignee_kind="team", team=world.subteam.node, mode="dispatch",
+                              status="accepted")
+    need = type(need).objects.get(pk=need.pk)
+    assert selectors.can_see_details(world.leader, need) is True
+    assert selectors.can_see_details(people["subteam_leader"], need) is True
+    upper = make_need(world, ["elderly_alone"])
+    Assignment.objects.create(need=upper, assignee_kind="team", team=world.team.node, mode="dispatch",
+                              status="accepted")
+    assert selectors.can_see_details(people["subteam_leader"], type(upper).objects.get(pk=upper.pk)) is False
