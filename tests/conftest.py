@@ -40,8 +40,6 @@ def targets(world, make_volunteer):
     t.volunteer = make_volunteer(team=world.team.node, name="甄秘密", phone="13912340001")
     t.membership = Membership.objects.get(volunteer=t.volunteer, team=world.team.node)
     t.pending_volunteer = make_volunteer(team=world.team.node, confirm=False, name="蔺待确", phone="13912340002")
-    # Serves issue 4's needs and care pairings: her records are hers, so t.volunteer keeps exactly issue 3's one.
-    t.server = make_volunteer(team=world.team.node, name="郜服务", phone="13912340006")
 
     t.applicant = make_volunteer(name="籍申请", phone="13912340003")
     t.application = volunteer_services.membership_apply(actor=t.applicant.user, team=world.team.node, note="想参加")
@@ -102,6 +100,9 @@ def targets(world, make_volunteer):
     )
     _service_hour_targets(t)
     from jinguo.demands.tests.targets import demand_targets
+
+    # Serves issue 4's needs and care pairings: her records are hers, so t.volunteer keeps exactly issue 3's one.
+    t.server = make_volunteer(team=world.team.node, name="郜服务", phone="13912340006")
 
     demand_targets(t)
     return t
