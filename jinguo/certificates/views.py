@@ -8,7 +8,7 @@ change goes through a service, and a service's DomainError is shown beside the f
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -19,6 +19,7 @@ from jinguo.core.audit import history
 from jinguo.core.errors import DomainError
 from jinguo.core.paging import paginate
 from jinguo.core.scope import get_scope
+from jinguo.core.shortcuts import require_staff
 from jinguo.orgs.models import Node, RoleAssignment
 from jinguo.volunteers.models import Volunteer
 
@@ -36,15 +37,8 @@ from .forms import (
 from .models import Certificate, CertificateStatus, IssuerProfile
 
 
-def _require_staff(request):
-    scope = get_scope(request.user)
-    if not scope.is_staff_anywhere:
-        raise Http404
-    return scope
-
-
 def _require_changer(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     if not (scope.platform or scope.change_paths):
         raise PermissionDenied("您的账号为只读权限，不能出具证明。")
     return scope
@@ -69,7 +63,7 @@ def _is_own(request, certificate: Certificate) -> bool:
 @login_required
 @require_GET
 def certificate_list(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     form = FilterForm(request.GET or None, user=request.user)
     data = form.cleaned_data if form.is_valid() else {}
     qs = selectors.certificates_for(

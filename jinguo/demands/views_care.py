@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 from jinguo.core.errors import DomainError, PermissionDeniedError
 from jinguo.core.paging import paginate
 from jinguo.core.scope import get_scope
+from jinguo.core.shortcuts import require_staff, run_service
 from jinguo.volunteers.models import Volunteer
 
 from . import selectors_care as selectors
@@ -33,27 +33,6 @@ from .forms_care import (
     VisitLogForm,
     apply_domain_error,
 )
-
-
-def _require_staff(request):
-    scope = get_scope(request.user)
-    if not scope.is_staff_anywhere:
-        raise Http404
-    return scope
-
-
-def _run(request, func, done: str = "", **kwargs):
-    """Call a service: a refusal of scope is a 403; any other refusal is shown as a message."""
-    try:
-        result = func(actor=request.user, **kwargs)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
-    if done:
-        messages.success(request, done)
-    return result if result is not None else True
 
 
 def _recipient(request, pk, action: str = "view") -> CareRecipient:
@@ -88,7 +67,7 @@ def _decorate(pairings, user, today=None):
 
 @login_required
 def recipient_list(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     form = RecipientFilterForm(request.GET or None)
     active = CarePairing.objects.filter(recipient=OuterRef("pk"), status=PairingStatus.ACTIVE)
     qs = selectors.recipients_for(request.user).annotate(
@@ -113,7 +92,7 @@ def recipient_list(request):
 
 @login_required
 def recipient_create(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     if not (scope.platform or scope.change_paths):
         raise PermissionDenied("您的账号为只读权限，不能登记结对对象。")
     form = RecipientForm(request.POST or None, user=request.user)
@@ -215,7 +194,7 @@ def _pairing_rows(request, qs, form):
 
 @login_required
 def pairing_list(request):
-    _require_staff(request)
+    require_staff(request)
     form = PairingFilterForm(request.GET or None)
     qs = selectors.pairings_for(request.user).order_by("status", "next_due", "-id")
     context = {"form": form, "page_obj": _pairing_rows(request, qs, form), "overdue_page": False}
@@ -224,7 +203,7 @@ def pairing_list(request):
 
 @login_required
 def overdue_list(request):
-    _require_staff(request)
+    require_staff(request)
     form = PairingFilterForm(request.GET or None)
     qs = selectors.overdue_pairings(request.user)
     context = {
@@ -271,7 +250,7 @@ def pairing_end(request, pk):
     if not form.is_valid():
         messages.error(request, "请填写结束结对的原因。")
     else:
-        _run(request, services.pairing_end, "结对已结束。", pairing=pairing, reason=form.cleaned_data["reason"])
+        run_service(request, services.pairing_end, "结对已结束。", pairing=pairing, reason=form.cleaned_data["reason"])
     return redirect("demands:care_pairing_detail", pk=pairing.pk)
 
 
@@ -283,8 +262,8 @@ def pairing_add_volunteer(request, pk):
     if not form.is_valid():
         messages.error(request, form.errors.get("number", ["请填写志愿者编号。"])[0])
     else:
-        _run(request, services.pairing_add_volunteer, "已加入结对。", pairing=pairing, volunteer=form.volunteer,
-             make_lead=form.cleaned_data["make_lead"])
+        run_service(request, services.pairing_add_volunteer, "已加入结对。", pairing=pairing, volunteer=form.volunteer,
+                    make_lead=form.cleaned_data["make_lead"])
     return redirect("demands:care_pairing_detail", pk=pairing.pk)
 
 
@@ -301,8 +280,8 @@ def _member(pairing: CarePairing, volunteer_pk) -> Volunteer:
 def pairing_remove_volunteer(request, pk, volunteer_pk):
     pairing = _pairing(request, pk, "change")
     volunteer = _member(pairing, volunteer_pk)
-    _run(request, services.pairing_remove_volunteer, "已移出结对。", pairing=pairing, volunteer=volunteer,
-         reason=request.POST.get("reason", ""))
+    run_service(request, services.pairing_remove_volunteer, "已移出结对。", pairing=pairing, volunteer=volunteer,
+                reason=request.POST.get("reason", ""))
     return redirect("demands:care_pairing_detail", pk=pairing.pk)
 
 
@@ -311,7 +290,7 @@ def pairing_remove_volunteer(request, pk, volunteer_pk):
 def pairing_set_lead(request, pk, volunteer_pk):
     pairing = _pairing(request, pk, "change")
     volunteer = _member(pairing, volunteer_pk)
-    _run(request, services.pairing_set_lead, "负责人已更改。", pairing=pairing, volunteer=volunteer)
+    run_service(request, services.pairing_set_lead, "负责人已更改。", pairing=pairing, volunteer=volunteer)
     return redirect("demands:care_pairing_detail", pk=pairing.pk)
 
 

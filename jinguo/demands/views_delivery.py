@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from jinguo.core.errors import DomainError, PermissionDeniedError
 from jinguo.core.paging import paginate
 from jinguo.core.scope import get_scope
+from jinguo.core.shortcuts import run_service
 from jinguo.orgs.choices import NodeKind
 from jinguo.orgs.models import Node
 from jinguo.volunteers.choices import MembershipStatus
@@ -55,17 +56,6 @@ def _own_volunteer(request) -> Volunteer | None:
 
 def _visible_need(request, pk) -> Need:
     return get_object_or_404(Need.objects.restrict(request.user, "view").select_related("node"), pk=pk)
-
-
-def _run(request, func, **kwargs):
-    """Call a service: a refusal of scope is a 403; any other refusal becomes a message. None when refused."""
-    try:
-        return func(actor=request.user, **kwargs)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
 
 
 def _figures_for(assignment: Assignment) -> dict:
@@ -165,7 +155,7 @@ def delivery_check(request, pk):
         messages.error(request, "提交的内容不完整，请重试。")
         return redirect("demands:delivery_need", pk=need.pk)
     service = delivery.delivery_check_in if form.cleaned_data["action"] == "in" else delivery.delivery_check_out
-    result = _run(request, service, need=need, volunteer=volunteer, **form.position())
+    result = run_service(request, service, need=need, volunteer=volunteer, **form.position())
     if result is not None:
         getattr(messages, result.level)(request, result.message)
     return redirect("demands:delivery_need", pk=need.pk)
@@ -226,7 +216,7 @@ def delivery_roster(request, pk):
                 messages.error(request, error)
         return redirect("demands:delivery_leader", pk=need.pk)
     chosen = [m for m in members if m.pk in set(form.cleaned_data["volunteer"])]
-    outcomes = _run(
+    outcomes = run_service(
         request, delivery.delivery_roster, need=need, volunteers=chosen, purpose=form.cleaned_data["action"],
         at=form.cleaned_data["at"],
     )
@@ -370,7 +360,7 @@ def evaluation_form(request, pk):
     for name in ("tracking_code", "phone"):
         form.fields[name].required = False
     if request.method == "POST" and evaluation is None and form.is_valid():
-        evaluation = _run(
+        evaluation = run_service(
             request, feedback.evaluation_submit, need=need, rating=form.cleaned_data["rating"],
             comment=form.cleaned_data["comment"], by_requester=by_requester,
         )
@@ -414,8 +404,8 @@ def evaluation_review(request, pk):
     evaluation = get_object_or_404(_visible_evaluations(request.user), pk=pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
-        done = _run(request, feedback.evaluation_review, evaluation=evaluation, review=form.cleaned_data["review"],
-                    note=form.cleaned_data["note"])
+        done = run_service(request, feedback.evaluation_review, evaluation=evaluation, review=form.cleaned_data["review"],
+                           note=form.cleaned_data["note"])
         if done is not None:
             messages.success(request, f"已复核需求 {evaluation.need.number} 的评价。")
     else:
@@ -469,7 +459,7 @@ def complaint_detail(request, pk):
 def complaint_handle(request, pk):
     complaint = _visible_complaint(request, pk)
     form = ComplaintHandleForm(request.POST)
-    if form.is_valid() and _run(request, feedback.complaint_handle, complaint=complaint, note=form.cleaned_data["note"]):
+    if form.is_valid() and run_service(request, feedback.complaint_handle, complaint=complaint, note=form.cleaned_data["note"]):
         messages.success(request, "已受理该投诉。")
     return redirect("demands:complaint_detail", pk=complaint.pk)
 
@@ -481,7 +471,7 @@ def complaint_conclude(request, pk):
     form = ConcludeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请填写处理结果。")
-    elif _run(request, feedback.complaint_conclude, complaint=complaint, conclusion=form.cleaned_data["conclusion"]):
+    elif run_service(request, feedback.complaint_conclude, complaint=complaint, conclusion=form.cleaned_data["conclusion"]):
         messages.success(request, "投诉已办结。")
     return redirect("demands:complaint_detail", pk=complaint.pk)
 
@@ -497,7 +487,7 @@ def complaint_create(request, pk):
     if by_requester:
         form.fields["complainant"].required = False
     if request.method == "POST" and form.is_valid():
-        complaint = _run(
+        complaint = run_service(
             request, feedback.complaint_create, need=need, text=form.cleaned_data["text"],
             complainant=form.cleaned_data["complainant"], by_requester=by_requester,
         )

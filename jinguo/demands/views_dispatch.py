@@ -20,6 +20,7 @@ from jinguo.core.errors import DomainError, PermissionDeniedError
 from jinguo.core.masking import mask_name
 from jinguo.core.paging import paginate
 from jinguo.core.scope import get_scope
+from jinguo.core.shortcuts import require_staff, run_service
 from jinguo.orgs.choices import NodeKind, Role
 from jinguo.orgs.models import Node, RoleAssignment
 from jinguo.volunteers.choices import VolunteerStatus
@@ -35,27 +36,6 @@ CANDIDATE_LIMIT = 20
 
 
 # ---- shared ---------------------------------------------------------------------------------------------------------
-
-
-def _run(request, func, done: str = "", **kwargs):
-    """Call a service: a refusal of scope is a 403; any other refusal is shown as a message."""
-    try:
-        result = func(actor=request.user, **kwargs)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
-    if done:
-        messages.success(request, done)
-    return result
-
-
-def _require_staff(request):
-    scope = get_scope(request.user)
-    if not scope.is_staff_anywhere:
-        raise Http404
-    return scope
 
 
 def _staff_need(request, pk) -> Need:
@@ -197,8 +177,8 @@ def dispatch_assign(request, pk):
         if volunteer is None:
             raise Http404
     reasons = [r[:100] for r in request.POST.getlist("reasons")[:12]]
-    result = _run(request, services.need_dispatch, need=need, team=team, volunteer=volunteer,
-                  score=_float(request.POST.get("score")), reasons=reasons)  # fmt: skip
+    result = run_service(request, services.need_dispatch, need=need, team=team, volunteer=volunteer,
+                         score=_float(request.POST.get("score")), reasons=reasons)  # fmt: skip
     if result:
         messages.success(request, f"已派单给{result.assignee_name}，等待对方接单。")
     return redirect("demands:dispatch", pk=need.pk)
@@ -208,8 +188,8 @@ def dispatch_assign(request, pk):
 @require_POST
 def assignment_withdraw(request, pk):
     assignment = _staff_assignment(request, pk)
-    _run(request, services.assignment_withdraw, "已撤回派单，需求回到待派单。", assignment=assignment,
-         reason=request.POST.get("reason", ""))  # fmt: skip
+    run_service(request, services.assignment_withdraw, "已撤回派单，需求回到待派单。", assignment=assignment,
+                reason=request.POST.get("reason", ""))  # fmt: skip
     return redirect("demands:dispatch", pk=assignment.need_id)
 
 
@@ -217,7 +197,7 @@ def assignment_withdraw(request, pk):
 @require_POST
 def offer_confirm(request, pk):
     assignment = _staff_assignment(request, pk)
-    _run(request, services.assignment_confirm_offer, "已确认，由申请人承接该需求。", assignment=assignment)
+    run_service(request, services.assignment_confirm_offer, "已确认，由申请人承接该需求。", assignment=assignment)
     return redirect("demands:dispatch", pk=assignment.need_id)
 
 
@@ -225,8 +205,8 @@ def offer_confirm(request, pk):
 @require_POST
 def offer_reject(request, pk):
     assignment = _staff_assignment(request, pk)
-    _run(request, services.assignment_reject_offer, "已婉拒该接单申请，需求回到待派单。", assignment=assignment,
-         reason=request.POST.get("reason", ""))  # fmt: skip
+    run_service(request, services.assignment_reject_offer, "已婉拒该接单申请，需求回到待派单。", assignment=assignment,
+                reason=request.POST.get("reason", ""))  # fmt: skip
     return redirect("demands:dispatch", pk=assignment.need_id)
 
 
@@ -240,7 +220,7 @@ def _waiting_q():
 @login_required
 def overview(request):
     """Each node's waiting needs in its subtree: counts, then a filtered, paged table."""
-    scope = _require_staff(request)
+    scope = require_staff(request)
     node = None
     if request.GET.get("node", "").isdigit():
         node = Node.objects.restrict(request.user, "view").filter(pk=request.GET["node"]).first()
@@ -295,7 +275,7 @@ def overview(request):
 
 @login_required
 def rule_list(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     rules = DispatchRule.objects.restrict(request.user, "view").select_related("node", "team").order_by("node__path", "pk")
     page = paginate(request, rules, per_page=30)
     can_create = scope.platform or bool(scope.change_paths)
@@ -322,7 +302,7 @@ def _rule_form(request, rule=None):
 
 @login_required
 def rule_create(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     if not (scope.platform or scope.change_paths):
         raise PermissionDenied("您的账号为只读权限，不能设置派单规则。")
     return _rule_form(request)
@@ -330,7 +310,7 @@ def rule_create(request):
 
 @login_required
 def rule_edit(request, pk):
-    _require_staff(request)
+    require_staff(request)
     rule = get_object_or_404(DispatchRule.objects.restrict(request.user, "change").select_related("node"), pk=pk)
     return _rule_form(request, rule)
 
@@ -338,9 +318,9 @@ def rule_edit(request, pk):
 @login_required
 @require_POST
 def rule_toggle(request, pk):
-    _require_staff(request)
+    require_staff(request)
     rule = get_object_or_404(DispatchRule.objects.restrict(request.user, "change"), pk=pk)
-    result = _run(request, services.rule_update, rule=rule, data={"is_active": not rule.is_active})
+    result = run_service(request, services.rule_update, rule=rule, data={"is_active": not rule.is_active})
     if result:
         messages.success(request, "规则已启用。" if result.is_active else "规则已停用。")
     return redirect("demands:dispatch_rules")
@@ -419,7 +399,7 @@ def _provider_assignment(request, pk) -> Assignment:
 @require_POST
 def inbox_accept(request, pk):
     assignment = _provider_assignment(request, pk)
-    result = _run(request, services.assignment_accept, assignment=assignment)
+    result = run_service(request, services.assignment_accept, assignment=assignment)
     if result:
         messages.success(request, f"已接单：{assignment.need.number}。请按约定时间上门服务。")
     return redirect(f"{reverse('demands:inbox')}?tab=accepted" if result else reverse("demands:inbox"))
@@ -431,8 +411,8 @@ def inbox_decline(request, pk):
     form = ReasonForm(request.POST or None)
     form.fields["reason"].label = "拒单原因"
     if request.method == "POST" and form.is_valid():
-        result = _run(request, services.assignment_decline, "已拒单，工作人员会重新派单。", assignment=assignment,
-                      reason=form.cleaned_data["reason"])  # fmt: skip
+        result = run_service(request, services.assignment_decline, "已拒单，工作人员会重新派单。", assignment=assignment,
+                             reason=form.cleaned_data["reason"])  # fmt: skip
         if result:
             return redirect("demands:inbox")
     context = {"assignment": assignment, "form": form, **_need_view(request.user, assignment.need)}

@@ -29,6 +29,7 @@ from jinguo.core.errors import DomainError, PermissionDeniedError
 from jinguo.core.masking import mask_phone
 from jinguo.core.paging import paginate
 from jinguo.core.scope import get_scope, path_q
+from jinguo.core.shortcuts import require_staff, run_service
 from jinguo.core.text import is_mobile, normalise_phone
 from jinguo.orgs.models import Node
 from jinguo.volunteers.models import Volunteer
@@ -288,26 +289,6 @@ def help_order(request, pk: int):
 # ---- staff: needs -----------------------------------------------------------------------------------------------
 
 
-def _require_staff(request):
-    scope = get_scope(request.user)
-    if not scope.is_staff_anywhere:
-        raise Http404
-    return scope
-
-
-def _run(request, func, done: str = "", **kwargs):
-    try:
-        result = func(actor=request.user, **kwargs)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
-    if done:
-        messages.success(request, done)
-    return result
-
-
 def _staff_need(request, pk) -> Need:
     """A need of her subtree (a provider's view of the need is part B's and C's pages)."""
     need = get_object_or_404(selectors.staff_needs(request.user), pk=pk)
@@ -318,7 +299,7 @@ def _staff_need(request, pk) -> Need:
 
 @login_required
 def need_list(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     form = NeedFilterForm(request.GET or None)
     qs = selectors.staff_needs(request.user)
     if not scope.platform:
@@ -355,7 +336,7 @@ def need_list(request):
 
 @login_required
 def need_create(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     if not (scope.platform or scope.change_paths):
         raise PermissionDenied("您的账号为只读权限，不能代录需求。")
     form = ProxyNeedForm(request.POST or None, user=request.user)
@@ -376,14 +357,14 @@ def need_create(request):
 
 @login_required
 def review_queue(request):
-    _require_staff(request)
+    require_staff(request)
     page = paginate(request, selectors.review_queue(request.user).order_by("created_at", "id"), per_page=20)
     return render(request, "demands/needs/review_queue.html", {"page_obj": page})
 
 
 @login_required
 def need_detail(request, pk):
-    _require_staff(request)
+    require_staff(request)
     need = _staff_need(request, pk)
     view = selectors.need_view(request.user, need)
     if view.full and selectors.audited_full_view(request.user, need):
@@ -404,7 +385,7 @@ def need_detail(request, pk):
 @login_required
 @require_POST
 def need_review(request, pk):
-    _require_staff(request)
+    require_staff(request)
     need = _staff_need(request, pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -413,24 +394,24 @@ def need_review(request, pk):
     data = form.cleaned_data
     accept = data["decision"] == "accept"
     done = "需求已受理，已通知需求人。" if accept else "已不予受理，原因已告知需求人。"
-    _run(request, services_needs.need_review, done, need=need, accept=accept, reason=data["reason"],
-         public_summary=data["public_summary"], claimable=data["claimable"])
+    run_service(request, services_needs.need_review, done, need=need, accept=accept, reason=data["reason"],
+                public_summary=data["public_summary"], claimable=data["claimable"])
     return redirect("demands:need_detail", pk=need.pk)
 
 
 @login_required
 @require_POST
 def need_cancel(request, pk):
-    _require_staff(request)
+    require_staff(request)
     need = _staff_need(request, pk)
-    _run(request, services_needs.need_cancel, "需求已撤销。", need=need, reason=request.POST.get("reason", ""))
+    run_service(request, services_needs.need_cancel, "需求已撤销。", need=need, reason=request.POST.get("reason", ""))
     return redirect("demands:need_detail", pk=need.pk)
 
 
 @login_required
 def help_poster(request, pk):
     """A printable poster for the community's door: scan the QR code and the community is already filled in."""
-    _require_staff(request)
+    require_staff(request)
     community = get_object_or_404(
         Node.objects.restrict(request.user, "view").filter(kind="community", status="active"), pk=pk
     )
@@ -444,7 +425,7 @@ def help_poster(request, pk):
 
 @login_required
 def menu_list(request):
-    scope = _require_staff(request)
+    scope = require_staff(request)
     qs = selectors.managed_menu_items(request.user).order_by("team__path", "category", "title", "id")
     if request.GET.get("inactive") != "1":
         qs = qs.filter(is_active=True)
@@ -462,7 +443,7 @@ def _menu_item(request, pk) -> MenuItem:
 
 
 def _menu_form(request, item=None):
-    _require_staff(request)
+    require_staff(request)
     if item is None and not selectors.menu_teams(request.user).exists():
         raise PermissionDenied("只有队伍的队长或其上级妇联管理员可以发布服务菜单。")
     form = MenuItemForm(request.POST or None, instance=item, user=request.user)
@@ -491,17 +472,17 @@ def menu_create(request):
 
 @login_required
 def menu_edit(request, pk):
-    _require_staff(request)
+    require_staff(request)
     return _menu_form(request, _menu_item(request, pk))
 
 
 @login_required
 @require_POST
 def menu_set_active(request, pk):
-    _require_staff(request)
+    require_staff(request)
     item = _menu_item(request, pk)
     active = request.POST.get("active") == "1"
-    _run(request, services_needs.menu_item_set_active, "已上架。" if active else "已下架。", item=item, active=active)
+    run_service(request, services_needs.menu_item_set_active, "已上架。" if active else "已下架。", item=item, active=active)
     return redirect("demands:menu_list")
 
 
@@ -545,7 +526,7 @@ def open_need_take(request, pk):
         team = Node.objects.filter(pk=team_pk, kind="team").first()
         if team is None:
             raise Http404
-    assignment = _run(request, offer, need=need, team=team)
+    assignment = run_service(request, offer, need=need, team=team)
     if assignment is not None:
         if assignment.status == "accepted":
             messages.success(request, f"接单成功！需求 {need.number} 由{assignment.assignee_name}承接。")

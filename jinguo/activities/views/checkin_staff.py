@@ -4,15 +4,15 @@ roster for ticking people in and out, confirming check-ins without a position, a
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from jinguo.core.errors import DomainError, PermissionDeniedError
+from jinguo.core.errors import DomainError
 from jinguo.core.scope import get_scope
+from jinguo.core.shortcuts import run_service
 
 from .. import checkin, qr
 from ..choices import ActivityStatus, AttendanceStatus, DeclarationStatus, SignUpStatus
@@ -21,17 +21,6 @@ from .checkin_forms import ROSTER_ACTIONS, ReasonForm
 from .common import staff_activity
 
 SCREEN_REFRESH_SECONDS = 20
-
-
-def _run(request, func, **kwargs):
-    """A service call from a leader's button: out of scope is a 403, any other refusal a message."""
-    try:
-        return func(actor=request.user, **kwargs)
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return None
 
 
 def _counts(activity) -> dict:
@@ -201,7 +190,7 @@ def _back_to_roster(attendance_or_declaration):
 @require_POST
 def attendance_confirm(request, pk):
     attendance = _attendance(request, pk)
-    result = _run(request, checkin.attendance_confirm, attendance=attendance)
+    result = run_service(request, checkin.attendance_confirm, attendance=attendance)
     if result is not None:
         (messages.warning if result.level == "warning" else messages.success)(request, result.message)
     return _back_to_roster(attendance)
@@ -213,7 +202,7 @@ def attendance_reject(request, pk):
     attendance = _attendance(request, pk)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    if _run(request, checkin.attendance_reject, attendance=attendance, reason=reason) is not None:
+    if run_service(request, checkin.attendance_reject, attendance=attendance, reason=reason) is not None:
         messages.success(request, f"已不予确认{attendance.volunteer.name}的签到，并通知本人。")
     return _back_to_roster(attendance)
 
@@ -228,7 +217,7 @@ def _declaration(request, pk) -> HoursDeclaration:
 @require_POST
 def declaration_approve(request, pk):
     declaration = _declaration(request, pk)
-    result = _run(request, checkin.declaration_approve, declaration=declaration)
+    result = run_service(request, checkin.declaration_approve, declaration=declaration)
     if result is not None:
         (messages.warning if result.level == "warning" else messages.success)(request, result.message)
     return _back_to_roster(declaration)
@@ -240,6 +229,6 @@ def declaration_reject(request, pk):
     declaration = _declaration(request, pk)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    if _run(request, checkin.declaration_reject, declaration=declaration, reason=reason) is not None:
+    if run_service(request, checkin.declaration_reject, declaration=declaration, reason=reason) is not None:
         messages.success(request, f"已退回{declaration.volunteer.name}的申报，并通知本人。")
     return _back_to_roster(declaration)
