@@ -209,6 +209,19 @@ def test_team_update_changes_only_what_is_sent(world):
     assert BackboneMember.objects.filter(team=world.team).count() == 1
 
 
+def test_team_map_point_both_or_neither(world):
+    client = client_for(world.leader)
+    url = f"/api/v1/teams/{world.team.pk}/"
+    half = post(client, url, {"latitude": "24.479800"}, "PATCH")
+    assert (half.status_code, half.json()["errors"]) == (400, {"longitude": ["纬度和经度须同时填写，或都不填。"]})
+    assert post(client, url, {"latitude": "95", "longitude": "118"}, "PATCH").status_code == 400
+    assert Team.objects.get(pk=world.team.pk).latitude is None
+    response = post(client, url, {"latitude": "24.479800", "longitude": "118.089400"}, "PATCH")
+    assert (response.json()["latitude"], response.json()["longitude"]) == ("24.479800", "118.089400")
+    team = Team.objects.get(pk=world.team.pk)
+    assert (str(team.latitude), str(team.longitude)) == ("24.479800", "118.089400")
+
+
 def test_team_update_refused_for_outsiders_and_staff(world):
     url = f"/api/v1/teams/{world.team.pk}/"
     assert post(client_for(world.outsider_leader), url, {"leader_name": "越权"}, "PATCH").status_code == 404

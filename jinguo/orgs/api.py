@@ -194,6 +194,8 @@ class TeamSerializer(serializers.ModelSerializer):
             "phone",
             "email",
             "address",
+            "latitude",
+            "longitude",
             "service_categories",
             "other_category",
             "service_times",
@@ -251,6 +253,14 @@ class TeamWriteSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True,
+        help_text="驻地纬度（可选，与经度同时填写；派单推荐按距离排序）",
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True,
+        help_text="驻地经度",
+    )
     service_categories = serializers.ListField(
         child=serializers.ChoiceField(choices=choices.SERVICE_CATEGORIES), required=False, help_text="志愿服务类别"
     )
@@ -272,6 +282,13 @@ class TeamWriteSerializer(serializers.Serializer):
         self.fields["parent"].queryset = visible_nodes(self.context.get("request")).filter(
             status=choices.NodeStatus.ACTIVE
         )
+
+    def validate(self, attrs):
+        if ("latitude" in attrs or "longitude" in attrs) and (
+            (attrs.get("latitude") is None) != (attrs.get("longitude") is None)
+        ):
+            raise serializers.ValidationError({"longitude": "纬度和经度须同时填写，或都不填。"})
+        return attrs
 
     def team_data(self) -> dict:
         return {key: value for key, value in self.validated_data.items() if key in services.TEAM_FIELDS}
