@@ -229,6 +229,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "CertificateStatusEnum": "jinguo.certificates.models.CertificateStatus",
     "CorrectionKindEnum": "jinguo.hours.models.CorrectionKind",
     "RecordKindEnum": "jinguo.hours.models.RecordKind",
+    "CheckDirectionEnum": "jinguo.activities.choices.CHECK_DIRECTIONS",
+    "CareCategoryEnum": "jinguo.demands.care_models.CareCategory",
+    "PairingKindEnum": "jinguo.demands.care_models.PairingKind",
 }
 
 # Content Security Policy: everything from our own origin; no CDN exists in this project.

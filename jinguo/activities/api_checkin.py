@@ -86,7 +86,7 @@ class RosterSerializer(serializers.Serializer):
     volunteers = serializers.ListField(
         child=serializers.IntegerField(), min_length=1, max_length=500, help_text="志愿者 id（须已报名该班次）"
     )
-    purpose = serializers.ChoiceField(choices=[(qr.IN, "签到"), (qr.OUT, "签退")])
+    purpose = serializers.ChoiceField(choices=choices.CHECK_DIRECTIONS)
     at_shift_time = serializers.BooleanField(
         default=False, help_text="true：按班次开始（签到）或结束（签退）时间记录，用于事后补登名单"
     )

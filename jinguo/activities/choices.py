@@ -71,6 +71,9 @@ class CheckMethod(models.TextChoices):
 
 SELF_METHODS = (CheckMethod.QR, CheckMethod.CODE, CheckMethod.PHONE)
 
+# Which end of a visit a scan, a code or a button records (the QR token's purpose, the check API's action).
+CHECK_DIRECTIONS = [("in", "签到"), ("out", "签退")]
+
 
 class AttendanceStatus(models.TextChoices):
     CHECKED_IN = "in", "已签到"

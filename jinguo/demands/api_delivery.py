@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from jinguo.activities.choices import CHECK_DIRECTIONS
 from jinguo.core.api import ScopedViewSetMixin
 from jinguo.core.errors import DomainError
 from jinguo.core.scope import get_scope
@@ -34,7 +35,7 @@ from .models import CloseOut, Complaint, Delivery, Evaluation, Need
 ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
-class NeedRefSerializer(serializers.Serializer):
+class ServedNeedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = serializers.CharField(help_text="需求编号")
     category = serializers.CharField()
@@ -59,7 +60,7 @@ def _need_in_scope(request, need_id) -> Need:
 
 
 class DeliverySerializer(serializers.ModelSerializer):
-    need = NeedRefSerializer(read_only=True)
+    need = ServedNeedSerializer(read_only=True)
     volunteer = VolunteerRefSerializer(read_only=True)
     method_display = serializers.CharField(source="get_method_display", read_only=True)
     hours = serializers.DecimalField(source="record.hours", max_digits=6, decimal_places=2, read_only=True,
@@ -75,27 +76,27 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CheckSerializer(serializers.Serializer):
+class DeliveryCheckSerializer(serializers.Serializer):
     need = serializers.IntegerField(help_text="需求 id")
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
 
 
-class RosterSerializer(serializers.Serializer):
+class DeliveryRosterSerializer(serializers.Serializer):
     need = serializers.IntegerField(help_text="需求 id")
-    action = serializers.ChoiceField(choices=[("in", "签到"), ("out", "签退")])
+    action = serializers.ChoiceField(choices=CHECK_DIRECTIONS)
     volunteers = serializers.ListField(child=serializers.IntegerField(), min_length=1, help_text="队员（志愿者 id）")
     at = serializers.DateTimeField(required=False, allow_null=True, help_text="实际时间；留空为现在")
 
 
-class CheckResultSerializer(serializers.Serializer):
+class DeliveryCheckResultSerializer(serializers.Serializer):
     created = serializers.BooleanField(help_text="false 表示重复操作，未作任何改动")
     message = serializers.CharField()
     level = serializers.CharField()
     delivery = DeliverySerializer()
 
 
-class RosterOutcomeSerializer(serializers.Serializer):
+class DeliveryRosterOutcomeSerializer(serializers.Serializer):
     volunteer = serializers.IntegerField(source="volunteer.pk")
     ok = serializers.BooleanField()
     message = serializers.CharField()
@@ -128,7 +129,7 @@ class DeliveryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         )
 
     def _check(self, request, service):
-        form = CheckSerializer(data=request.data)
+        form = DeliveryCheckSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         need = _need_in_scope(request, form.validated_data["need"])
         volunteer = Volunteer.objects.filter(user_id=request.user.pk).first()
@@ -142,22 +143,22 @@ class DeliveryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
                 "delivery": DeliverySerializer(result.delivery).data}
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
-    @extend_schema(summary="本人签到", request=CheckSerializer, responses=CheckResultSerializer)
+    @extend_schema(summary="本人签到", request=DeliveryCheckSerializer, responses=DeliveryCheckResultSerializer)
     @action(detail=False, methods=["post"], url_path="check-in")
     def check_in(self, request):
         """重复签到不会新建记录（created=false）。"""
         return self._check(request, delivery.delivery_check_in)
 
-    @extend_schema(summary="本人签退", request=CheckSerializer, responses=CheckResultSerializer)
+    @extend_schema(summary="本人签退", request=DeliveryCheckSerializer, responses=DeliveryCheckResultSerializer)
     @action(detail=False, methods=["post"], url_path="check-out")
     def check_out(self, request):
         """签退时写入服务记录（时长账本）；时间重叠等被拒绝时整个签退不生效。"""
         return self._check(request, delivery.delivery_check_out)
 
-    @extend_schema(summary="队长名单签到、签退", request=RosterSerializer, responses=RosterOutcomeSerializer(many=True))
+    @extend_schema(summary="队长名单签到、签退", request=DeliveryRosterSerializer, responses=DeliveryRosterOutcomeSerializer(many=True))
     @action(detail=False, methods=["post"])
     def roster(self, request):
-        form = RosterSerializer(data=request.data)
+        form = DeliveryRosterSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         need = _need_in_scope(request, data["need"])
@@ -172,14 +173,14 @@ class DeliveryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
             actor=request.user, need=need, volunteers=[members[pk] for pk in data["volunteers"]],
             purpose=data["action"], at=data.get("at"),
         )
-        return Response(RosterOutcomeSerializer(outcomes, many=True).data)
+        return Response(DeliveryRosterOutcomeSerializer(outcomes, many=True).data)
 
 
 # ---- close-outs -----------------------------------------------------------------------------------------------------
 
 
 class CloseOutSerializer(serializers.ModelSerializer):
-    need = NeedRefSerializer(read_only=True)
+    need = ServedNeedSerializer(read_only=True)
     photos = serializers.SerializerMethodField(help_text="照片地址（仅有权查看需求详情者可以打开）")
 
     class Meta:
@@ -236,7 +237,7 @@ class CloseOutViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
 
 
 class EvaluationSerializer(serializers.ModelSerializer):
-    need = NeedRefSerializer(read_only=True)
+    need = ServedNeedSerializer(read_only=True)
     review_display = serializers.CharField(source="get_review_display", read_only=True)
 
     class Meta:
@@ -313,7 +314,7 @@ class EvaluationViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
 
 
 class ComplaintSerializer(serializers.ModelSerializer):
-    need = NeedRefSerializer(read_only=True)
+    need = ServedNeedSerializer(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
 
     class Meta:

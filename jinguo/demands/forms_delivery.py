@@ -3,6 +3,7 @@ shape the input."""
 
 from django import forms
 
+from jinguo.activities.choices import CHECK_DIRECTIONS
 from jinguo.activities.views.checkin_forms import DATETIME_FORMATS, PositionForm
 
 from .choices import ComplaintStatus, EvaluationReview
@@ -20,13 +21,13 @@ class _DateTimeInput(forms.DateTimeInput):
 class CheckForm(PositionForm):
     """Her own check-in or check-out on her phone: which one, and her position when the browser gave it."""
 
-    action = forms.ChoiceField(choices=[("in", "签到"), ("out", "签退")], widget=forms.HiddenInput)
+    action = forms.ChoiceField(choices=CHECK_DIRECTIONS, widget=forms.HiddenInput)
 
 
 class RosterForm(forms.Form):
     """The leader ticks members: check in or out, now or at a time he gives (after the fact)."""
 
-    action = forms.ChoiceField(choices=[("in", "签到"), ("out", "签退")])
+    action = forms.ChoiceField(choices=CHECK_DIRECTIONS)
     volunteer = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "请至少勾选一名队员。"})
     at = forms.DateTimeField(
         label="时间", required=False, input_formats=DATETIME_FORMATS, widget=_DateTimeInput(),
