@@ -118,8 +118,10 @@ class Volunteer(models.Model):
             models.UniqueConstraint(fields=["id_number_hash"], name="volunteer_id_hash_unique"),
         ]
         indexes = [
-            # (home_node, id): the scope's "registered here" branch reads the index only.
-            models.Index(fields=["home_node", "id"], name="volunteer_home_id"),
+            # (home_node, id): the scope's "registered here" branch reads the index only. Status and categories
+            # ride along (PostgreSQL INCLUDE) so that the dispatch recommender filters a city's volunteers by
+            # category without visiting the table (bench (g): 1,852 heap blocks read for a rare category before).
+            models.Index(fields=["home_node", "id"], include=["status", "categories_mask"], name="volunteer_home_id"),
             models.Index(fields=["-created_at", "-id"], name="volunteer_recent"),
             models.Index(fields=["phone"], name="volunteer_phone"),
             models.Index(fields=["phone_last4"], name="volunteer_phone_last4"),
