@@ -73,7 +73,7 @@ def _lock_assignment(assignment: Assignment) -> tuple[Assignment, Need]:
     return locked, need
 
 
-def _node_admins(node: Node) -> list[int]:
+def node_admins(node: Node) -> list[int]:
     """The federation admins of the node; a community without its own admin on the platform is looked after by the
     nearest level above that has one, so that a message about its needs always reaches someone."""
     for candidate in [node, *reversed(node.ancestors_list())]:
@@ -266,7 +266,7 @@ def assignment_accept(*, actor, assignment: Assignment) -> Assignment:
     need.save(update_fields=["status", "updated_at"])
     stats.accepted(assignment)
     notify.notify(
-        [assignment.offered_by_id] if assignment.offered_by_id else _node_admins(need.node),
+        [assignment.offered_by_id] if assignment.offered_by_id else node_admins(need.node),
         f"已接单：{need.number}", f"{assignment.assignee_name}已接受需求 {_summary(need)}。",
         link=_dispatch_link(need),
     )  # fmt: skip
@@ -300,7 +300,7 @@ def assignment_decline(*, actor, assignment: Assignment, reason: str) -> Assignm
     assignment.save(update_fields=["status", "reason", "responded_by", "responded_at"])
     _back_to_open(need)
     notify.notify(
-        [assignment.offered_by_id] if assignment.offered_by_id else _node_admins(need.node),
+        [assignment.offered_by_id] if assignment.offered_by_id else node_admins(need.node),
         f"拒单：{need.number}", f"{assignment.assignee_name}未接受需求 {_summary(need)}，原因：{text}。请重新派单。",
         link=_dispatch_link(need),
     )  # fmt: skip
@@ -412,7 +412,7 @@ def need_claim(*, actor, need: Need, team: Node | None = None) -> Assignment:
     need.save(update_fields=["status", "updated_at"])
     stats.accepted(assignment)
     notify.notify(
-        _node_admins(need.node),
+        node_admins(need.node),
         f"抢单成功：{need.number}",
         f"{assignment.assignee_name}已接下需求 {_summary(need)}。",
         link=_dispatch_link(need),
@@ -444,7 +444,7 @@ def need_offer(*, actor, need: Need, team: Node | None = None) -> Assignment:
         need, actor=actor, team=team, volunteer=volunteer, mode=AssignmentMode.OFFER, now=timezone.now()
     )
     notify.notify(
-        _node_admins(need.node), f"接单申请：{need.number}",
+        node_admins(need.node), f"接单申请：{need.number}",
         f"{assignment.assignee_name}申请承接需求 {_summary(need)}，请确认或婉拒。", link=_dispatch_link(need),
     )  # fmt: skip
     audit.record(
@@ -666,7 +666,7 @@ def _sweep_one(need_id: int, now: datetime.datetime, counts: dict) -> None:
                 )
                 link = _inbox_link()
             else:
-                users, body = _node_admins(need.node), f"需求 {_summary(need)} 已到接单时限，仍无人接单，请尽快派单。"
+                users, body = node_admins(need.node), f"需求 {_summary(need)} 已到接单时限，仍无人接单，请尽快派单。"
                 link = _dispatch_link(need)
             notify.notify(users, f"接单提醒：{need.number}", body, link=link)
             audit.record(None, "need.reminded", target=need, node_path=need.node.path, summary="已到接单时限，发送提醒")
@@ -701,7 +701,7 @@ def _sweep_one(need_id: int, now: datetime.datetime, counts: dict) -> None:
             need.escalation_level, need.escalated_to, need.escalated_at = level, target, now
             need.save(update_fields=["escalation_level", "escalated_to", "escalated_at", "updated_at"])
             notify.notify(
-                _node_admins(target), f"超时上报：{need.number}",
+                node_admins(target), f"超时上报：{need.number}",
                 f"{need.node.name}的需求 {_summary(need)} 超过接单时限仍无人接单，已上报{target.name}，请督促办理。",
                 link=_dispatch_link(need),
             )  # fmt: skip

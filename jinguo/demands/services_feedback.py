@@ -16,13 +16,12 @@ from django.utils import timezone
 
 from jinguo.core import audit, notify
 from jinguo.core.errors import DomainError, PermissionDeniedError
-from jinguo.orgs.choices import Role
-from jinguo.orgs.models import RoleAssignment
 from jinguo.orgs.services import require_scope
 
 from . import stats
 from .choices import AssignmentStatus, ComplaintStatus, EvaluationReview, NeedStatus
 from .models import Assignment, Complaint, Evaluation, Need, ProviderStats
+from .services_dispatch import node_admins
 
 COMMENT_MAX = 500
 COMPLAINT_MAX = 2000
@@ -56,14 +55,6 @@ def find_by_tracking(tracking_code: str, phone: str) -> Need | None:
 
 def _served_by(need: Need) -> Assignment | None:
     return need.assignments.filter(status=AssignmentStatus.COMPLETED).select_related("team", "volunteer").first()
-
-
-def _node_admins(need: Need) -> list[int]:
-    return list(
-        RoleAssignment.objects.current()
-        .filter(node=need.node, role=Role.FEDERATION_ADMIN)
-        .values_list("user_id", flat=True)
-    )
 
 
 def _requester_authorised(actor, need: Need, phone: str) -> bool:
@@ -182,7 +173,7 @@ def complaint_create(
         actor, "complaint.created", target=complaint, node_path=need.node.path,
         summary=f"需求 {need.number} 收到投诉" + ("（工作人员代录）" if not by_requester else ""),
     )
-    notify.notify(_node_admins(need), "新的服务投诉", f"需求 {need.number} 收到一件投诉，请及时处理。")
+    notify.notify(node_admins(need.node), "新的服务投诉", f"需求 {need.number} 收到一件投诉，请及时处理。")
     return complaint
 
 
